@@ -1,0 +1,19 @@
+"""The Celery app. The beat schedule lives here, in code, so that it is reviewed like code.
+
+Periodic tasks only pick up work that is due in the database: no task relies on a long countdown
+(Redis would redeliver it after the visibility timeout).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxprogram.settings")
+
+app = Celery("cxprogram")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "expire-invitations": {"task": "tenancy.expire_invitations", "schedule": 3600.0},
+}

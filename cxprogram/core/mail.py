@@ -1,0 +1,65 @@
+"""Sending product mail: one function renders subject, text and HTML from templates and sends it
+through the configured backend. `OutboxBackend` is the embedded default's backend."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import make_msgid
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def send_templated_mail(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    from_email: str | None = None,
+    reply_to: list[str] | None = None,
+    headers: dict | None = None,
+    connection=None,
+) -> str:
+    """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`, send, and
+    return the Message-ID."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context)
+    try:
+        html = render_to_string(f"{template}.html", context)
+    except TemplateDoesNotExist:
+        html = None
+    message_id = make_msgid(domain="cxprogram")
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        reply_to=reply_to,
+        headers={"Message-ID": message_id, **(headers or {})},
+        connection=connection,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
+    return message_id
+
+
+class OutboxBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        from .models import OutboxMessage
+
+        for message in email_messages:
+            html = next((c for c, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
+            OutboxMessage.objects.create(
+                to=", ".join(message.to),
+                from_email=message.from_email,
+                subject=message.subject,
+                body_text=message.body,
+                body_html=html,
+                headers={k: str(v) for k, v in message.extra_headers.items()},
+            )
+        return len(email_messages)

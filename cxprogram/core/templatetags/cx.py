@@ -1,0 +1,24 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def can(membership, permission: str) -> bool:
+    """{% if membership|can:"audit.view" %}: the permissions module, in templates."""
+    return bool(membership) and membership.can(permission)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, label: str, field: str):
+    """A sortable column header link that keeps the other query parameters: {% sort_header "Name" "name" %}."""
+    from django.utils.html import format_html
+
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    query = request.GET.copy()
+    query.pop("page", None)
+    descending = current == field
+    query["sort"] = f"-{field}" if descending else field
+    state = "ascending" if current == field else "descending" if current == f"-{field}" else "none"
+    return format_html('<th scope="col" aria-sort="{}"><a href="?{}">{}</a></th>', state, query.urlencode(), label)

@@ -1,0 +1,21 @@
+from django.urls import path, re_path
+
+from . import views
+
+# Mounted at /o/<org_slug>/
+urlpatterns = [
+    path("", views.org_home, name="org_home"),
+    path("settings/", views.org_settings, name="org_settings"),
+    path("members/", views.members, name="org_members"),
+    path("members/<int:pk>/", views.member_edit, name="org_member_edit"),
+    path("members/<int:pk>/active/", views.member_set_active, name="org_member_set_active"),
+    re_path(
+        r"^invitations/(?P<pk>[0-9]+)/(?P<action>resend|revoke)/$",
+        views.invitation_action,
+        name="org_invitation_action",
+    ),
+    path("units/", views.units, name="org_units"),
+    path("units/<int:pk>/", views.unit_edit, name="org_unit_edit"),
+    path("audit/", views.audit_log, name="org_audit"),
+    path("audit/export.csv", views.audit_export, name="org_audit_export"),
+]

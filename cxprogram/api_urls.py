@@ -4,6 +4,10 @@ Apps add their viewsets to `router` with an `ORG` prefix."""
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+import charters.api
+import feedback.api
+import initiatives.api
+import metrics.api
 from cxprogram.audit.api import AuditEventViewSet
 from cxprogram.tenancy import api as tenancy_api
 
@@ -15,6 +19,8 @@ router.register(ORG + "members", tenancy_api.MemberViewSet, basename="member")
 router.register(ORG + "invitations", tenancy_api.InvitationViewSet, basename="invitation")
 router.register(ORG + "units", tenancy_api.UnitViewSet, basename="unit")
 router.register(ORG + "audit-events", AuditEventViewSet, basename="audit-event")
+for app_api in (charters.api, feedback.api, initiatives.api, metrics.api):
+    app_api.register(router, ORG)
 
 organization_detail = tenancy_api.OrganizationDetailViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 

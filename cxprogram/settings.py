@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "cxprogram.accounts",
     "cxprogram.tenancy",
     "cxprogram.audit",
+    "charters",
+    "feedback",
+    "initiatives",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +104,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,0 +1,66 @@
+"""Shared fixtures. The base cast, after healthchecks' test case: an `owner` (admin) and a `teammate`
+(staff) in `org`, and an `outsider` who administers another organization, `other_org`."""
+
+import pytest
+from django.test import Client
+
+from cxprogram.tenancy.permissions import Role
+from tests.factories import add_member, make_org, make_user
+
+pytest_plugins = ["tests.fixtures.mail", "tests.fixtures.worker", "tests.fixtures.browser"]
+
+
+@pytest.fixture
+def org(db):
+    return make_org("Acme Consulting", slug="acme")
+
+
+@pytest.fixture
+def owner(org):
+    return add_member(org, [Role.ADMIN], user=make_user("owner@acme.example", "Olivia Owner"))
+
+
+@pytest.fixture
+def teammate(org):
+    return add_member(org, [Role.STAFF], user=make_user("teammate@acme.example", "Theo Teammate"))
+
+
+@pytest.fixture
+def other_org(db):
+    return make_org("Globex", slug="globex")
+
+
+@pytest.fixture
+def outsider(other_org):
+    return add_member(other_org, [Role.ADMIN], user=make_user("outsider@globex.example", "Oscar Outsider"))
+
+
+def client_for(membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return client_for(owner)
+
+
+@pytest.fixture
+def teammate_client(teammate):
+    return client_for(teammate)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return client_for(outsider)
+
+
+@pytest.fixture
+def member(org):
+    """Make a member with the given roles: member(Role.EXECUTIVE, Role.CX_COE)."""
+
+    def make(*roles, **fields):
+        return add_member(org, roles or [Role.STAFF], **fields)
+
+    return make

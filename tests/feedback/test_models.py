@@ -1,0 +1,16 @@
+import pytest
+
+from cxprogram.tenancy.permissions import Role
+from feedback.models import FollowUpCase, Response
+from tests.factories import add_member
+from tests.feedback.factories import populate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_populate_creates_a_case_for_the_detractor_response(org, owner):
+    people = {"owner": owner, "project_manager": add_member(org, [Role.PROJECT_MANAGER])}
+    populate(org, people)
+    response = Response.objects.for_org(org).get()
+    assert response.nps_category == "detractor"
+    assert FollowUpCase.objects.for_org(org).get().response == response

@@ -17,3 +17,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "expire-invitations": {"task": "tenancy.expire_invitations", "schedule": 3600.0},
 }
+app.conf.beat_schedule.update(
+    {
+        "initiatives-board": {"task": "initiatives.board_sweep", "schedule": 3600.0},
+        "initiatives-ranking": {"task": "initiatives.ranking_sweep", "schedule": 900.0},
+        "initiatives-follow-up": {"task": "initiatives.follow_up_sweep", "schedule": 3600.0},
+    }
+)

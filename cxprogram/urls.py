@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from cxprogram.accounts import views as account_views
 from cxprogram.core import health
@@ -26,7 +26,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/metrics/", include("metrics.urls")),
     path("api/v1/", include("cxprogram.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("dev/outbox/", core_views.outbox, name="dev_outbox"),
     path("dev/outbox/<int:pk>/", core_views.outbox_message, name="dev_outbox_message"),

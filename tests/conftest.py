@@ -64,3 +64,16 @@ def member(org):
         return add_member(org, roles or [Role.STAFF], **fields)
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL (row-level security, triggers). CI always runs on
+    PostgreSQL; a quick local run on SQLite leaves them out and says so."""
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        return
+    selected = [item for item in items if item.get_closest_marker("postgres") is None]
+    if len(selected) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in selected])
+        items[:] = selected

@@ -22,9 +22,10 @@ def send_templated_mail(
     reply_to: list[str] | None = None,
     headers: dict | None = None,
     connection=None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> str:
     """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`, send, and
-    return the Message-ID."""
+    return the Message-ID. `attachments`: (filename, content, mimetype) tuples."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}.txt", context)
@@ -41,6 +42,7 @@ def send_templated_mail(
         reply_to=reply_to,
         headers={"Message-ID": message_id, **(headers or {})},
         connection=connection,
+        attachments=attachments,
     )
     if html:
         message.attach_alternative(html, "text/html")

@@ -26,6 +26,7 @@ class OrganizationForm(forms.ModelForm):
         fields = ["name", "slug", "time_zone", "fiscal_year_start_month", "logo", "require_two_factor"]
         labels = {"slug": "Address", "fiscal_year_start_month": "Fiscal year starts in"}
         help_texts = {"slug": "Your pages live under /o/<address>/. Changing it breaks old links."}
+        error_messages = {"slug": {"unique": "This address is already taken. Choose another."}}
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

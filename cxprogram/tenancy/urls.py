@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 
@@ -9,11 +9,8 @@ urlpatterns = [
     path("members/", views.members, name="org_members"),
     path("members/<int:pk>/", views.member_edit, name="org_member_edit"),
     path("members/<int:pk>/active/", views.member_set_active, name="org_member_set_active"),
-    re_path(
-        r"^invitations/(?P<pk>[0-9]+)/(?P<action>resend|revoke)/$",
-        views.invitation_action,
-        name="org_invitation_action",
-    ),
+    path("invitations/<int:pk>/resend/", views.invitation_action, {"action": "resend"}, name="org_invitation_resend"),
+    path("invitations/<int:pk>/revoke/", views.invitation_action, {"action": "revoke"}, name="org_invitation_revoke"),
     path("units/", views.units, name="org_units"),
     path("units/<int:pk>/", views.unit_edit, name="org_unit_edit"),
     path("audit/", views.audit_log, name="org_audit"),

@@ -1,0 +1,90 @@
+"""PostgreSQL row-level security: the backstop behind the explicit tenant scoping.
+
+RLS binds roles that are neither superusers nor the tables' owner, so the test queries as such a role,
+as production's app role would."""
+
+import pytest
+from django.db import connection, transaction
+
+from cxprogram.tenancy.models import Membership
+from cxprogram.tenancy.permissions import Role
+from cxprogram.tenancy.rls import tenant_models
+from tests.factories import add_member, make_org
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+PROBE_ROLE = "cx_rls_probe"
+
+
+@pytest.fixture
+def probe_role():
+    if connection.vendor != "postgresql":
+        pytest.fail("row-level security tests need PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DO $$ BEGIN CREATE ROLE {PROBE_ROLE} NOSUPERUSER NOLOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {PROBE_ROLE}")
+        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {PROBE_ROLE}")
+    return PROBE_ROLE
+
+
+def count_as_probe(table: str, **config) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+        for name, value in config.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def two_tenants():
+    a, b = make_org("Alpha"), make_org("Beta")
+    add_member(a, [Role.ADMIN])
+    add_member(a, [Role.STAFF])
+    add_member(b, [Role.ADMIN])
+    return a, b
+
+
+def test_every_tenant_table_has_row_level_security_enabled(probe_role):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'")
+        protected = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'")
+        with_policy = {row[0] for row in cursor.fetchall()}
+    tables = {m._meta.db_table for m in tenant_models()}
+    assert tables - protected == set()
+    assert tables - with_policy == set()
+
+
+def test_raw_sql_without_the_tenant_set_sees_no_rows(probe_role, two_tenants):
+    table = Membership._meta.db_table
+    assert Membership.objects.count() == 3  # the owner (superuser) sees everything
+    assert count_as_probe(table) == 0
+
+
+def test_raw_sql_with_a_tenant_set_sees_only_that_tenant(probe_role, two_tenants):
+    a, b = two_tenants
+    table = Membership._meta.db_table
+    assert count_as_probe(table, **{"app.current_org": str(a.pk)}) == 2
+    assert count_as_probe(table, **{"app.current_org": str(b.pk)}) == 1
+
+
+def test_the_system_scope_setting_sees_every_tenant(probe_role, two_tenants):
+    assert count_as_probe(Membership._meta.db_table, **{"app.rls_bypass": "on"}) == 3
+
+
+def test_a_row_for_another_tenant_cannot_be_written(probe_role, two_tenants):
+    a, b = two_tenants
+    member = Membership.objects.filter(organization=b).first()
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT UPDATE ON {Membership._meta.db_table} TO {PROBE_ROLE}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+        cursor.execute("SELECT set_config('app.current_org', %s, true)", [str(a.pk)])
+        cursor.execute(f"UPDATE {Membership._meta.db_table} SET title = 'hijacked' WHERE id = %s", [member.pk])
+        assert cursor.rowcount == 0
+    member.refresh_from_db()
+    assert member.title == ""

@@ -3,15 +3,17 @@
 RLS binds roles that are neither superusers nor the tables' owner, so the test queries as such a role,
 as production's app role would."""
 
+import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from cxprogram.tenancy.models import Membership
 from cxprogram.tenancy.permissions import Role
 from cxprogram.tenancy.rls import tenant_models
 from tests.factories import add_member, make_org
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+# The probe is a second connection, so the rows must be committed.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PROBE_ROLE = "cx_rls_probe"
 
@@ -30,13 +32,25 @@ def probe_role():
     return PROBE_ROLE
 
 
+def probe_connection() -> psycopg.Connection:
+    """A fresh connection to the test database that acts as the probe role: no tenant set."""
+    s = connection.settings_dict
+    conn = psycopg.connect(
+        dbname=s["NAME"],
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        host=s["HOST"] or "localhost",
+        port=s["PORT"] or 5432,
+    )
+    conn.execute(f"SET ROLE {PROBE_ROLE}")
+    return conn
+
+
 def count_as_probe(table: str, **config) -> int:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+    with probe_connection() as conn, conn.transaction():
         for name, value in config.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
-        return cursor.fetchone()[0]
+            conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+        return conn.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}").fetchone()[0]
 
 
 @pytest.fixture
@@ -81,10 +95,9 @@ def test_a_row_for_another_tenant_cannot_be_written(probe_role, two_tenants):
     member = Membership.objects.filter(organization=b).first()
     with connection.cursor() as cursor:
         cursor.execute(f"GRANT UPDATE ON {Membership._meta.db_table} TO {PROBE_ROLE}")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
-        cursor.execute("SELECT set_config('app.current_org', %s, true)", [str(a.pk)])
-        cursor.execute(f"UPDATE {Membership._meta.db_table} SET title = 'hijacked' WHERE id = %s", [member.pk])
-        assert cursor.rowcount == 0
+    with probe_connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config('app.current_org', %s, true)", [str(a.pk)])
+        updated = conn.execute(f"UPDATE {Membership._meta.db_table} SET title = 'hijacked' WHERE id = %s", [member.pk])
+        assert updated.rowcount == 0
     member.refresh_from_db()
     assert member.title == ""

@@ -303,6 +303,7 @@ def invitation(request, token):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
+            request.session.pop("pending_invitation_url", None)
             messages.success(request, f"Welcome to {membership.organization.name}.")
             return redirect("org_home", org_slug=membership.organization.slug)
     return render(request, "tenancy/invitation.html", {"invitation": found})

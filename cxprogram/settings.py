@@ -198,7 +198,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cxprogram.core.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"api_token": "600/min", "public": "60/min"},
+    "DEFAULT_THROTTLE_CLASSES": ["cxprogram.core.throttles.ApiTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env("API_TOKEN_RATE", default="600/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

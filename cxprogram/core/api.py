@@ -14,7 +14,14 @@ from rest_framework.response import Response
 class HasOrgPermission(permissions.BasePermission):
     """Checks the view's `permission_for(action)` against the caller's membership in the path's org."""
 
+    message = "Your role does not allow this."
+
     def has_permission(self, request, view):
+        from cxprogram.tenancy.decorators import has_totp
+
+        if request.membership.needs_two_factor and not has_totp(request.user):
+            self.message = "Your organization requires two-factor authentication: set it up in the app first."
+            return False
         perm = view.permission_for(request)
         return perm is None or request.membership.can(perm)
 

@@ -183,3 +183,28 @@ def test_token_last_used_is_not_written_on_every_call(owner, owner_token, org):
     before = ApiToken.objects.get(user=owner.user).last_used_at
     client.get(f"/api/v1/orgs/{org.slug}/units/")
     assert ApiToken.objects.get(user=owner.user).last_used_at == before
+
+
+def test_token_calls_are_rate_limited(owner_token, org, settings):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache.clear()
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "api_token": "3/min"}
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        codes = [api(owner_token).get(f"/api/v1/orgs/{org.slug}/units/").status_code for _ in range(4)]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+        cache.clear()
+    assert codes == [200, 200, 200, 429]
+
+
+def test_required_two_factor_blocks_the_api_until_enrolled(org, owner, owner_token):
+    org.require_two_factor = True
+    org.save()
+    response = api(owner_token).get(f"/api/v1/orgs/{org.slug}/units/")
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["error"]["message"]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("cxprogram.tenancy.urls")),
     path("o/<slug:org_slug>/charters/", include("charters.urls")),
     path("o/<slug:org_slug>/feedback/", include("feedback.urls")),
+    path("", include("feedback.public_urls")),
     path("o/<slug:org_slug>/initiatives/", include("initiatives.urls")),
     path("o/<slug:org_slug>/metrics/", include("metrics.urls")),
     path("api/v1/", include("cxprogram.api_urls")),

@@ -444,6 +444,7 @@ class FollowUpCase(TenantModel):
     notes = models.TextField(blank=True)
     outcome = models.TextField(blank=True)
     root_cause = models.CharField(max_length=16, choices=RootCause.choices, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -132,3 +132,18 @@ def populate(organization, people):
         content="name,email\n",
         header=["name", "email"],
     )
+
+
+def make_pm(org, name="Paula Manager", email=None):
+    from cxprogram.tenancy.permissions import Role
+    from tests.factories import add_member, make_user
+
+    return add_member(org, [Role.PROJECT_MANAGER], user=make_user(email, name))
+
+
+def make_account(org, pm, contacts=2, client_name=None):
+    """A client with `contacts` contacts and one project managed by `pm`."""
+    client = make_client(org, client_name, account_owner=pm)
+    people = [make_contact(client) for _ in range(contacts)]
+    project = make_project(client, project_manager=pm)
+    return client, people, project

@@ -16,15 +16,12 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "expire-invitations": {"task": "tenancy.expire_invitations", "schedule": 3600.0},
+    "charters-sweep": {"task": "charters.sweep", "schedule": 600.0},
     "feedback-send-due-batches": {"task": "feedback.send_due_batches", "schedule": 60.0},
     "feedback-send-due-reminders": {"task": "feedback.send_due_reminders", "schedule": 300.0},
     "feedback-requeue-stuck-requests": {"task": "feedback.requeue_stuck_requests", "schedule": 300.0},
     "feedback-remind-overdue-cases": {"task": "feedback.remind_overdue_cases", "schedule": 3600.0},
+    "initiatives-board": {"task": "initiatives.board_sweep", "schedule": 3600.0},
+    "initiatives-ranking": {"task": "initiatives.ranking_sweep", "schedule": 900.0},
+    "initiatives-follow-up": {"task": "initiatives.follow_up_sweep", "schedule": 3600.0},
 }
-app.conf.beat_schedule.update(
-    {
-        "initiatives-board": {"task": "initiatives.board_sweep", "schedule": 3600.0},
-        "initiatives-ranking": {"task": "initiatives.ranking_sweep", "schedule": 900.0},
-        "initiatives-follow-up": {"task": "initiatives.follow_up_sweep", "schedule": 3600.0},
-    }
-)

@@ -98,3 +98,16 @@ def send_thank_you(organization_id: int, response_id: int) -> bool:
             .first()
         )
         return bool(response) and services.mail_thank_you(response)
+
+
+@cx_task("feedback.run_import")
+def run_import_task(organization_id: int, job_id: int) -> str:
+    from . import imports
+    from .models import ImportJob
+
+    organization = _organization(organization_id)
+    if organization is None:
+        return "gone"
+    with use_organization(organization):
+        job = ImportJob.objects.for_org(organization).filter(pk=job_id, state=ImportJob.State.IMPORTING).first()
+        return imports.run_import(job).state if job else "not importing"

@@ -1,0 +1,207 @@
+"""Reads for feedback pages, the API and the metrics app. Aggregates run in SQL; every list is built
+with a bounded number of queries."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+
+from .models import Batch, Client, Contact, FollowUpCase, Project, Response, SurveyRequest
+
+
+def nps(scores: list[int]) -> int | None:
+    """Net Promoter Score of a list of 0-10 scores: % promoters (9-10) minus % detractors (0-6)."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round(100 * (promoters - detractors) / len(scores))
+
+
+def account_nps(client: Client, now: datetime | None = None) -> dict:
+    """The simple NPS of each contact's latest scored response in the last 12 months."""
+    now = now or timezone.now()
+    since = now - timedelta(days=365)
+    latest = {}
+    rows = (
+        Response.objects.for_org(client.organization)
+        .filter(client=client, submitted_at__gte=since, submitted_at__lte=now, nps_score__isnull=False)
+        .order_by("contact_id", "-submitted_at")
+        .values_list("contact_id", "nps_score")
+    )
+    for contact_id, score in rows:
+        latest.setdefault(contact_id, score)
+    scores = list(latest.values())
+    return {"score": nps(scores), "contacts": len(scores)}
+
+
+def clients_list(organization, *, query="", status="", unit=None, sort="name"):
+    clients = (
+        Client.objects.for_org(organization)
+        .select_related("unit", "account_owner__user")
+        .annotate(
+            contact_count=Count("contacts", distinct=True),
+            project_count=Count("projects", distinct=True),
+            last_response_at=Max("responses__submitted_at"),
+        )
+    )
+    if query:
+        clients = clients.filter(Q(name__icontains=query) | Q(industry__icontains=query) | Q(tags__icontains=query))
+    if status:
+        clients = clients.filter(status=status)
+    if unit:
+        clients = clients.filter(Q(unit=unit) | Q(unit__parent=unit))
+    allowed = {"name", "industry", "status", "contact_count", "project_count", "last_response_at"}
+    key = sort.lstrip("-")
+    return clients.order_by(sort if key in allowed else "name", "pk")
+
+
+def contacts_list(organization, *, query="", kind="", client=None, mailable="", sort="name"):
+    contacts = Contact.objects.for_org(organization).select_related("client")
+    if query:
+        contacts = contacts.filter(
+            Q(name__icontains=query) | Q(email__icontains=query) | Q(client__name__icontains=query)
+        )
+    if kind:
+        contacts = contacts.filter(kind=kind)
+    if client:
+        contacts = contacts.filter(client=client)
+    if mailable == "yes":
+        contacts = contacts.filter(opted_out_at__isnull=True, bounced_at__isnull=True)
+    elif mailable == "no":
+        contacts = contacts.filter(Q(opted_out_at__isnull=False) | Q(bounced_at__isnull=False))
+    allowed = {"name", "email", "client__name", "kind", "language"}
+    return contacts.order_by(sort if sort.lstrip("-") in allowed else "name", "pk")
+
+
+def projects_list(organization, *, query="", status="", phase="", project_manager=None, unit=None, sort="code"):
+    projects = Project.objects.for_org(organization).select_related("client", "project_manager__user", "unit")
+    if query:
+        projects = projects.filter(
+            Q(code__icontains=query) | Q(name__icontains=query) | Q(client__name__icontains=query)
+        )
+    if status:
+        projects = projects.filter(status=status)
+    if phase:
+        projects = projects.filter(phase=phase)
+    if project_manager:
+        projects = projects.filter(project_manager=project_manager)
+    if unit:
+        projects = projects.filter(Q(unit=unit) | Q(unit__parent=unit))
+    allowed = {"code", "name", "client__name", "phase", "status", "start_date", "end_date"}
+    return projects.order_by(sort if sort.lstrip("-") in allowed else "code", "pk")
+
+
+def batches_list(organization, *, state="", sender=None):
+    batches = Batch.objects.for_org(organization).select_related("sender__user", "template_version__template")
+    if state:
+        batches = batches.filter(state=state)
+    if sender:
+        batches = batches.filter(sender=sender)
+    return batches.order_by("-created_at", "-pk")
+
+
+def batch_progress(batch: Batch) -> dict:
+    counts = dict(
+        SurveyRequest.objects.filter(batch=batch).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    total = sum(counts.values())
+    done = total - counts.get("queued", 0) - counts.get("sending", 0)
+    return {
+        "total": total,
+        "done": done,
+        "sent": counts.get("sent", 0) + counts.get("bounced", 0),
+        "failed": counts.get("failed", 0),
+        "percent": int(100 * done / total) if total else 100,
+    }
+
+
+def responses_list(
+    organization,
+    *,
+    date_from=None,
+    date_to=None,
+    client=None,
+    project=None,
+    score_min=None,
+    score_max=None,
+    project_manager=None,
+    sort="-submitted_at",
+):
+    responses = Response.objects.for_org(organization).select_related(
+        "contact", "client", "project", "project_manager__user"
+    )
+    if date_from:
+        responses = responses.filter(submitted_at__date__gte=date_from)
+    if date_to:
+        responses = responses.filter(submitted_at__date__lte=date_to)
+    if client:
+        responses = responses.filter(client=client)
+    if project:
+        responses = responses.filter(project=project)
+    if score_min is not None:
+        responses = responses.filter(nps_score__gte=score_min)
+    if score_max is not None:
+        responses = responses.filter(nps_score__lte=score_max)
+    if project_manager:
+        responses = responses.filter(project_manager=project_manager)
+    allowed = {"submitted_at", "nps_score", "client__name", "project__code"}
+    return responses.order_by(sort if sort.lstrip("-") in allowed else "-submitted_at", "-pk")
+
+
+def cases_list(organization, *, state="", owner=None, overdue=False, unit=None, root_cause="", sort="due_at"):
+    cases = FollowUpCase.objects.for_org(organization).select_related(
+        "client", "project", "owner__user", "response__contact"
+    )
+    if state == "active":
+        cases = cases.exclude(state=FollowUpCase.State.RESOLVED)
+    elif state:
+        cases = cases.filter(state=state)
+    if owner:
+        cases = cases.filter(owner=owner)
+    if overdue:
+        cases = cases.exclude(state=FollowUpCase.State.RESOLVED).filter(due_at__lt=timezone.now())
+    if unit:
+        cases = cases.filter(Q(unit=unit) | Q(unit__parent=unit))
+    if root_cause:
+        cases = cases.filter(root_cause=root_cause)
+    allowed = {"due_at", "created_at", "state", "client__name"}
+    return cases.order_by(sort if sort.lstrip("-") in allowed else "due_at", "pk")
+
+
+def cases_closed_within_sla(organization, since: datetime, until: datetime) -> dict:
+    """Of the cases opened in [since, until), how many were resolved by their due time.
+    {"total", "within", "share"} — share is a fraction 0..1, or None when no case was opened."""
+    figures = (
+        FollowUpCase.objects.for_org(organization)
+        .filter(created_at__gte=since, created_at__lt=until)
+        .aggregate(
+            total=Count("pk"),
+            within=Count(
+                "pk", filter=Q(state=FollowUpCase.State.RESOLVED, closed_at__isnull=False, closed_at__lte=F("due_at"))
+            ),
+        )
+    )
+    total, within = figures["total"], figures["within"]
+    return {"total": total, "within": within, "share": (within / total) if total else None}
+
+
+def pm_home(organization, membership) -> dict:
+    """What a project manager sees first: their open cases, their batches in flight, recent responses."""
+    cases = list(cases_list(organization, state="active", owner=membership).select_related("response__contact")[:10])
+    batches = list(
+        batches_list(organization, sender=membership).filter(
+            state__in=[Batch.State.DRAFT, Batch.State.SCHEDULED, Batch.State.SENDING]
+        )[:10]
+    )
+    responses = list(responses_list(organization, project_manager=membership)[:10])
+    return {"cases": cases, "batches": batches, "responses": responses}
+
+
+def client_history(client: Client, limit: int = 20):
+    return (
+        Response.objects.for_org(client.organization)
+        .filter(client=client)
+        .select_related("contact", "project")
+        .order_by("-submitted_at")[:limit]
+    )

@@ -1,0 +1,158 @@
+"""Staff pages: they render with data, filters work, permissions hold, query counts stay flat."""
+
+import pytest
+from django.utils import timezone
+
+from cxprogram.tenancy.permissions import Role
+from feedback import services
+from feedback.models import Batch, Client, FollowUpCase, Response
+from tests.conftest import client_for
+from tests.feedback.factories import make_account, make_pm, populate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pm(org):
+    return make_pm(org, email="paula@acme.example")
+
+
+@pytest.fixture
+def data(org, owner, pm):
+    populate(org, {"owner": owner, "project_manager": pm})
+    return org
+
+
+PAGES = [
+    "",
+    "clients/",
+    "contacts/",
+    "projects/",
+    "imports/",
+    "templates/",
+    "batches/",
+    "batches/new/",
+    "responses/",
+    "cases/",
+    "settings/",
+    "clients/new/",
+    "contacts/new/",
+    "projects/new/",
+]
+
+
+def test_every_page_renders_for_the_admin(owner_client, data):
+    for page in PAGES:
+        response = owner_client.get(f"/o/acme/feedback/{page}")
+        assert response.status_code == 200, page
+    client = Client.objects.for_org(data).get()
+    case = FollowUpCase.objects.for_org(data).get()
+    response_row = Response.objects.for_org(data).get()
+    batch = Batch.objects.for_org(data).get()
+    for page in (
+        f"clients/{client.pk}/",
+        f"cases/{case.pk}/",
+        f"responses/{response_row.pk}/",
+        f"batches/{batch.pk}/",
+        f"batches/{batch.pk}/progress/",
+        f"clients/{client.pk}/edit/",
+    ):
+        assert owner_client.get(f"/o/acme/feedback/{page}").status_code == 200, page
+
+
+def test_staff_members_cannot_see_feedback(teammate_client, data):
+    assert teammate_client.get("/o/acme/feedback/").status_code == 403
+    assert teammate_client.get("/o/acme/feedback/cases/").status_code == 403
+
+
+def test_project_manager_cannot_edit_clients_or_import(data, pm):
+    client = client_for(pm)
+    assert client.get("/o/acme/feedback/clients/new/").status_code == 403
+    assert client.get("/o/acme/feedback/imports/").status_code == 403
+    assert client.get("/o/acme/feedback/batches/new/").status_code == 200
+
+
+def test_client_page_shows_account_nps_of_latest_answer_per_contact(owner_client, org, pm):
+    client, people, project = make_account(org, pm, contacts=3)
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=people)
+    services.start_batch(batch=batch, from_states=["draft"])
+    services.dispatch_batch(org, batch.pk)
+    for contact, score in zip(people, (10, 9, 2), strict=True):
+        request = contact.requests.get()
+        services.submit_response(
+            survey_request=services.find_request(services.survey_token(request)), data={"nps": score}
+        )
+    # The first contact answered 10 but, later, 5: only the latest counts.
+    Response.objects.filter(contact=people[0]).update(nps_score=5, submitted_at=timezone.now())
+    # Latest scores 5, 9, 2: one promoter, two detractors of three → (1 - 2) / 3 = -33.
+    page = owner_client.get(f"/o/acme/feedback/clients/{client.pk}/")
+    assert page.context["account_nps"] == {"score": -33, "contacts": 3}
+
+
+def test_client_list_filters_searches_and_sorts(owner_client, org, pm):
+    make_account(org, pm, contacts=1, client_name="Harbor Authority")
+    make_account(org, pm, contacts=3, client_name="City Schools")
+    Client.objects.filter(name="City Schools").update(status="prospect", industry="Education")
+    names = lambda r: [c.name for c in r.context["page"].object_list]  # noqa: E731
+    assert names(owner_client.get("/o/acme/feedback/clients/?q=harbor")) == ["Harbor Authority"]
+    assert names(owner_client.get("/o/acme/feedback/clients/?status=prospect")) == ["City Schools"]
+    assert names(owner_client.get("/o/acme/feedback/clients/?sort=-contact_count")) == [
+        "City Schools",
+        "Harbor Authority",
+    ]
+    assert names(owner_client.get("/o/acme/feedback/clients/?sort=bogus")) == ["City Schools", "Harbor Authority"]
+
+
+def test_list_query_counts_do_not_grow(owner_client, org, pm, django_assert_max_num_queries):
+    for n in range(8):
+        make_account(org, pm, contacts=2, client_name=f"Client {n}")
+    for page in ("clients/", "contacts/", "projects/", "responses/", "cases/", "batches/"):
+        with django_assert_max_num_queries(14):
+            assert owner_client.get(f"/o/acme/feedback/{page}").status_code == 200
+
+
+def test_pm_creates_a_batch_from_the_form_and_sees_the_skip_preview(org, pm):
+    client, people, project = make_account(org, pm, contacts=2)
+    services.opt_out_contact(contact=people[1], reason="asked")
+    browser = client_for(pm)
+    form = browser.get(f"/o/acme/feedback/batches/new/?projects={project.pk}")
+    assert [c.pk for c in form.context["form"].fields["contacts"].queryset] == sorted(c.pk for c in people)
+    template = services.default_template(org)
+    response = browser.post(
+        "/o/acme/feedback/batches/new/",
+        {
+            "projects": [project.pk],
+            "contacts": [c.pk for c in people],
+            "template": template.pk,
+            "personal_message": "Hello",
+            "reply_to": "paula@acme.example",
+        },
+    )
+    batch = Batch.objects.for_org(org).get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/batches/{batch.pk}/")
+    detail = browser.get(f"/o/acme/feedback/batches/{batch.pk}/")
+    assert detail.context["skipped"] == 1 and b"Skipped: Opted out" in detail.content
+    empty = browser.post(
+        "/o/acme/feedback/batches/new/",
+        {"projects": [project.pk], "contacts": [], "template": template.pk, "reply_to": "paula@acme.example"},
+    )
+    assert empty.status_code == 200 and b"Choose at least one contact" in empty.content
+
+
+def test_case_resolution_needs_outcome_and_root_cause(org, owner, pm, member):
+    populate(org, {"owner": owner, "project_manager": pm})
+    case = FollowUpCase.objects.for_org(org).get()
+    browser = client_for(pm)
+    url = f"/o/acme/feedback/cases/{case.pk}/"
+    page = browser.post(url, {"owner": pm.pk, "state": "resolved", "notes": "Called them"})
+    assert page.status_code == 200 and b"Say how the case was resolved." in page.content
+    page = browser.post(
+        url, {"owner": pm.pk, "state": "resolved", "outcome": "Agreed a weekly call", "root_cause": "communication"}
+    )
+    assert page.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "resolved" and case.closed_at is not None
+    executive = client_for(member(Role.EXECUTIVE))
+    assert executive.post(url, {"state": "open"}).status_code == 200  # may read, not change
+    case.refresh_from_db()
+    assert case.state == "resolved"

@@ -1,0 +1,172 @@
+"""The client's survey, unsubscribing, the bounce webhook, and the follow-up case a low score opens."""
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from cxprogram.tenancy.permissions import Role
+from feedback import services
+from feedback.models import Contact, FollowUpCase, Response, SurveyRequest
+from tests.factories import add_member, make_user
+from tests.feedback.factories import make_account, make_pm
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(org, django_capture_on_commit_callbacks):
+    """A sent request to one contact on a project managed by Paula; returns (request, token)."""
+    pm = make_pm(org, email="paula@acme.example")
+    add_member(org, [Role.CX_COE], user=make_user("coe@acme.example", "Cora CoE"))
+    _, people, project = make_account(org, pm, contacts=1)
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=people)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_batch_now(batch=batch, actor=pm.user)
+    request = SurveyRequest.objects.get(batch=batch)
+    return request, services.survey_token(request)
+
+
+def test_a_scanner_following_a_score_link_records_nothing(client, sent):
+    request, token = sent
+    page = client.get(f"/s/{token}/?score=3")
+    assert page.status_code == 200
+    assert b'value="3" checked' in page.content
+    assert Response.objects.count() == 0
+    request.refresh_from_db()
+    assert request.responded_at is None and request.draft_answers == {}
+
+
+def test_confirming_records_the_response_and_a_detractor_opens_a_case_with_alert(
+    client, sent, mailoutbox, django_capture_on_commit_callbacks
+):
+    request, token = sent
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(f"/s/{token}/", {"nps": "3", "reason": "Drawings came late", "responsiveness": "2"})
+    assert page.status_code == 302 and page["Location"] == f"/s/{token}/thanks/"
+    response = Response.objects.get()
+    assert (response.nps_score, response.answers["reason"], response.project_manager.user.email) == (
+        3,
+        "Drawings came late",
+        "paula@acme.example",
+    )
+    case = FollowUpCase.objects.get()
+    assert case.trigger == "detractor" and case.owner.user.email == "paula@acme.example"
+    assert 2 <= (case.due_at - case.created_at).days <= 4  # two business days, weekends skipped
+    [alert] = mailoutbox
+    assert sorted(alert.to) == ["coe@acme.example", "paula@acme.example"]
+    assert "Drawings came late" in alert.body and "3" in alert.subject
+    thanks = client.get(f"/s/{token}/thanks/")
+    assert b"contact you within two business days" in thanks.content
+
+
+def test_submitting_twice_updates_the_one_response(client, sent, django_capture_on_commit_callbacks):
+    request, token = sent
+    client.post(f"/s/{token}/", {"nps": "6"})
+    client.post(f"/s/{token}/", {"nps": "9", "reason": "Second thoughts"})
+    response = Response.objects.get()
+    assert response.nps_score == 9 and response.answers["reason"] == "Second thoughts"
+    assert FollowUpCase.objects.count() == 1  # opened by the first answer, kept
+    request.batch.refresh_from_db()
+    assert request.batch.response_count == 1
+
+
+@pytest.mark.parametrize("score", ["11", "-1", "x", ""])
+def test_bad_or_missing_score_is_refused_and_nothing_recorded(client, sent, score):
+    _, token = sent
+    page = client.post(f"/s/{token}/", {"nps": score})
+    assert page.status_code == 400
+    assert b"Please answer this question." in page.content
+    assert Response.objects.count() == 0
+
+
+def test_autosave_keeps_partial_answers_without_a_response(client, sent):
+    request, token = sent
+    page = client.post(f"/s/{token}/autosave/", {"reason": "Half a thought"})
+    assert page.status_code == 200 and page.content == b"Saved"
+    request.refresh_from_db()
+    assert request.draft_answers == {"reason": "Half a thought"}
+    assert Response.objects.count() == 0
+    assert b"Half a thought" in client.get(f"/s/{token}/").content
+
+
+def test_tampered_truncated_expired_and_closed_links_get_a_friendly_page(client, sent):
+    request, token = sent
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (tampered, token[:20], "not-a-token", "x" * 500):
+        page = client.get(f"/s/{bad}/")
+        assert page.status_code == 404 and b"This survey is closed" in page.content
+        assert client.post(f"/s/{bad}/", {"nps": "9"}).status_code == 404
+    SurveyRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    page = client.get(f"/s/{token}/")
+    assert page.status_code == 410 and b"This survey is closed" in page.content
+    assert client.post(f"/s/{token}/", {"nps": "9"}).status_code == 410
+    assert Response.objects.count() == 0
+
+
+def test_survey_speaks_the_contacts_language(client, sent):
+    request, token = sent
+    Contact.objects.filter(pk=request.contact_id).update(language="fr")
+    page = client.get(f"/s/{token}/")
+    assert b'lang="fr"' in page.content and "Envoyer mes réponses".encode() in page.content
+
+
+def test_rate_limit_per_link_answers_429(client, sent, settings):
+    _, token = sent
+    from feedback import public_views
+
+    codes = [client.get(f"/s/{token}/").status_code for _ in range(public_views.RATE_LIMITS["token"] + 1)]
+    assert codes[:-1] == [200] * public_views.RATE_LIMITS["token"] and codes[-1] == 429
+
+
+def test_one_click_unsubscribe_works_without_cookies_or_csrf(sent):
+    request, token = sent
+    anonymous = HttpClient(enforce_csrf_checks=True)
+    page = anonymous.post(
+        f"/s/{token}/unsubscribe/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert page.status_code == 200
+    contact = Contact.objects.get(pk=request.contact_id)
+    assert contact.opted_out_at is not None and not contact.mailable
+    request.refresh_from_db()
+    assert request.next_reminder_at is None
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_webhook_with_good_signature_bounces_and_forged_one_changes_nothing(client, org, sent):
+    request, _ = sent
+    services.update_settings(organization=org, actor=None, webhook_secret="s3cret-hook")
+    email = request.contact.email
+    body = json.dumps({"events": [{"type": "bounce", "bounce_type": "hard", "email": email, "reason": "550"}]}).encode()
+    url = f"/hooks/feedback/bounces/{org.slug}/"
+    forged = client.post(url, body, content_type="application/json", headers={"X-CX-Signature": sign("wrong", body)})
+    assert forged.status_code == 403
+    unsigned = client.post(url, body, content_type="application/json")
+    assert unsigned.status_code == 403
+    assert Contact.objects.get(pk=request.contact_id).bounced_at is None
+    good = client.post(
+        url, body, content_type="application/json", headers={"X-CX-Signature": "sha256=" + sign("s3cret-hook", body)}
+    )
+    assert good.status_code == 200 and good.json() == {"applied": 1}
+    contact = Contact.objects.get(pk=request.contact_id)
+    assert contact.bounced_at is not None and contact.bounce_reason == "550"
+    junk = b"not json"
+    assert (
+        client.post(url, junk, content_type="application/json", headers={"X-CX-Signature": sign("s3cret-hook", junk)})
+    ).status_code == 400
+
+
+def test_promoter_answer_opens_no_case_but_a_follow_up_request_does(client, sent):
+    request, token = sent
+    client.post(f"/s/{token}/", {"nps": "10", "follow_up": "no"})
+    assert FollowUpCase.objects.count() == 0
+    client.post(f"/s/{token}/", {"nps": "10", "follow_up": "yes"})
+    assert FollowUpCase.objects.get().trigger == "follow_up_requested"

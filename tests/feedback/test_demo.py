@@ -1,0 +1,48 @@
+import time
+
+import pytest
+
+from cxprogram.tenancy.models import Unit
+from cxprogram.tenancy.permissions import Role
+from feedback import demo, selectors
+from feedback.models import Batch, Client, Contact, FollowUpCase, Project, Response
+from tests.factories import add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_a_realistic_program_quickly(org):
+    for parent, children in {
+        "Buildings": ["Healthcare", "Education"],
+        "Infrastructure": ["Transportation", "Water"],
+        "Corporate": [],
+    }.items():
+        top = Unit.objects.create(organization=org, name=parent)
+        for child in children:
+            Unit.objects.create(organization=org, name=child, parent=top)
+    people = {
+        key: add_member(org, [role])
+        for key, role in {
+            "cx_coe": Role.CX_COE,
+            "unit_leader": Role.UNIT_LEADER,
+            "project_manager": Role.PROJECT_MANAGER,
+            "project_manager_2": Role.PROJECT_MANAGER,
+        }.items()
+    }
+    started = time.monotonic()
+    demo.seed(org, people)
+    assert time.monotonic() - started < 30
+    assert Client.objects.for_org(org).count() == 25
+    assert 75 <= Contact.objects.for_org(org).count() <= 90
+    assert Project.objects.for_org(org).count() == 40
+    assert Batch.objects.for_org(org).filter(state="draft").count() == 1
+    responses = Response.objects.for_org(org)
+    assert responses.count() > 60
+    times = sorted(r.submitted_at for r in responses)
+    middle = times[len(times) // 2]
+    old = [r.nps_score for r in responses if r.submitted_at < middle]
+    new = [r.nps_score for r in responses if r.submitted_at >= middle]
+    assert selectors.nps(new) > selectors.nps(old)
+    assert FollowUpCase.objects.for_org(org).filter(state="resolved").exists()
+    assert FollowUpCase.objects.for_org(org).exclude(state="resolved").exists()
+    assert Contact.objects.for_org(org).filter(opted_out_at__isnull=False).count() == 3

@@ -253,6 +253,10 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_VALID_DAYS = 7
+# Public survey pages: requests per minute per IP (a client's office may share one address).
+SURVEY_RATE_LIMIT_PER_IP = env.int("SURVEY_RATE_LIMIT_PER_IP", default=120)
+# The load benchmark's bare view (benchmarks/survey_load.py); never on in production.
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
 
 LOGGING = {
     "version": 1,

@@ -35,5 +35,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+if settings.BENCHMARK_ENDPOINTS:
+    urlpatterns.append(path("_bench/floor/", core_views.benchmark_floor, name="benchmark_floor"))
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -25,3 +25,13 @@ def outbox_message_html(request, pk):
     _require_outbox()
     mail = get_object_or_404(OutboxMessage, pk=pk)
     return HttpResponse(mail.body_html or "<p>This mail has no HTML part.</p>")
+
+
+def benchmark_floor(request):
+    """The framework's floor for the load benchmark (mounted only with BENCHMARK_ENDPOINTS): the same
+    middleware, CSRF and session handling as the survey, and no application work."""
+    from django.middleware.csrf import get_token
+
+    if request.method == "POST":
+        return HttpResponse(status=302, headers={"Location": "/_bench/floor/"})
+    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')

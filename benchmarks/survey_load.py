@@ -1,0 +1,142 @@
+"""Survey answering under load: gunicorn (2 workers, production settings) serves the public survey, and
+a load generator in another process submits answers through valid links at 10, 50 and 100 concurrent
+clients; the same for a bare Django view on the same server (the framework's floor).
+
+Goals: the survey submit path reaches at least 60% of the floor's throughput, p99 under 250 ms at 50
+concurrent, no errors, and as many stored responses as accepted submits."""
+
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from benchmarks.common import Result, free_port, gunicorn, process_env
+
+LEVELS = (10, 50, 100)
+ANSWERS = {"nps": "9", "reason": "Clear plans and quick answers.", "responsiveness": "5"}
+
+
+def make_links(count: int) -> list[str]:
+    from django.utils import timezone
+
+    from cxprogram.accounts.models import User
+    from cxprogram.core import tokens
+    from cxprogram.tenancy.context import activate
+    from cxprogram.tenancy.models import Membership, Organization
+    from cxprogram.tenancy.permissions import Role
+    from feedback import services
+    from feedback.models import Batch, Client, Contact, Project, SurveyRequest
+
+    Organization.objects.filter(slug="bench-survey").delete()
+    organization = Organization.objects.create(name="Bench Survey Co", slug="bench-survey")
+    activate(organization)
+    user, _ = User.objects.get_or_create(email="pm@bench-survey.example")
+    pm = Membership.objects.create(organization=organization, user=user, roles=[Role.PROJECT_MANAGER])
+    client = Client.objects.create(organization=organization, name="Load Client")
+    project = Project.objects.create(
+        organization=organization, code="LOAD-1", name="Load", client=client, project_manager=pm
+    )
+    contacts = Contact.objects.bulk_create(
+        [
+            Contact(organization=organization, client=client, name=f"Contact {i}", email=f"c{i}@load.example")
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    batch = services.create_batch(
+        organization=organization, actor=None, sender=pm, projects=[project], contacts=contacts[:1]
+    )
+    Batch.objects.filter(pk=batch.pk).update(state=Batch.State.SENT)
+    now = timezone.now()
+    nonces = [tokens.new_nonce() for _ in contacts]
+    SurveyRequest.objects.bulk_create(
+        [
+            SurveyRequest(
+                organization=organization,
+                batch=batch,
+                contact=c,
+                project=project,
+                state=SurveyRequest.State.SENT,
+                nonce=n,
+                sent_at=now,
+                expires_at=now + timedelta(days=30),
+                token_hash=tokens.hash_token(tokens.make_token(services.TOKEN_PURPOSE, n)),
+            )
+            for c, n in zip(contacts, nonces, strict=True)
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    return [f"/s/{tokens.make_token(services.TOKEN_PURPOSE, n)}/" for n in nonces]
+
+
+def load(port: int, paths: list[str], concurrency: int, seconds: float, form: dict) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths_file, out = Path(tmp, "paths.txt"), Path(tmp, "out.json")
+        paths_file.write_text("\n".join(paths))
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.loadgen",
+                "--port",
+                str(port),
+                "--paths",
+                str(paths_file),
+                "--concurrency",
+                str(concurrency),
+                "--duration",
+                str(seconds),
+                "--form",
+                json.dumps(form),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            timeout=seconds + 120,
+        )
+        return json.loads(out.read_text())
+
+
+def run(quick: bool = False) -> list[Result]:
+    from feedback.models import Response
+
+    seconds = 5 if quick else 15
+    links = make_links(4000 if quick else 30000)
+    port = free_port()
+    env = process_env(BENCHMARK_ENDPOINTS="true", SURVEY_RATE_LIMIT_PER_IP=10**9)
+    results, used, accepted = [], 0, 0
+    with gunicorn(env, port, workers=2):
+        for concurrency in LEVELS:
+            floor = load(port, ["/_bench/floor/"] * 10**6, concurrency, seconds, {"answer": "9"})
+            survey = load(port, links[used:], concurrency, seconds, ANSWERS)
+            used += survey["submits"] + survey["errors"]
+            accepted += survey["accepted"]
+            ratio = survey["rps"] / floor["rps"] if floor["rps"] else 0.0
+            name = f"c={concurrency}"
+            results += [
+                Result("survey_load", f"floor requests/s, {name}", floor["rps"], "req/s"),
+                Result("survey_load", f"survey submits/s, {name}", survey["rps"], "req/s"),
+                Result("survey_load", f"survey share of floor, {name}", ratio * 100, "%", ">= 60", ratio >= 0.6),
+                Result("survey_load", f"survey p50, {name}", survey["p50"], "ms"),
+                Result("survey_load", f"survey p95, {name}", survey["p95"], "ms"),
+                Result(
+                    "survey_load",
+                    f"survey p99, {name}",
+                    survey["p99"],
+                    "ms",
+                    "< 250" if concurrency == 50 else "",
+                    survey["p99"] < 250 if concurrency == 50 else None,
+                ),
+                Result("survey_load", f"floor p99, {name}", floor["p99"], "ms"),
+                Result("survey_load", f"survey errors, {name}", survey["errors"], "", "0", survey["errors"] == 0),
+            ]
+    stored = Response.objects.filter(organization__slug="bench-survey").count()
+    results.append(
+        Result(
+            "survey_load", "stored responses = accepted submits", stored, "rows", f"= {accepted}", stored == accepted
+        )
+    )
+    return results

@@ -23,7 +23,7 @@ from . import questions as q
 from . import services
 from .models import FeedbackSettings
 
-RATE_LIMITS = {"ip": 120, "token": 40}  # requests per minute
+RATE_LIMITS = {"ip": settings.SURVEY_RATE_LIMIT_PER_IP, "token": 40}  # requests per minute
 
 
 def _rate_limited(request, token: str) -> bool:

@@ -189,14 +189,17 @@ def save_draft(
     _require_draft(version)
     if revision != version.revision:
         current = {"title": version.title, "content": version.content}
-        mine = base if isinstance(base, dict) else {"title": title, "content": content}
-        changed = doc.changed_sections(version.charter.kind, mine, current) or ["nothing visible (whitespace only)"]
+        if isinstance(base, dict):
+            changed = doc.changed_sections(version.charter.kind, base, current)
+            what = f"They changed: {', '.join(changed or ['only spacing'])}."
+        else:
+            changed = doc.changed_sections(version.charter.kind, {"title": title, "content": content}, current)
+            what = f"The saved draft differs from yours in: {', '.join(changed or ['nothing'])}."
         who = version.updated_by.display_name if version.updated_by else "Someone"
         when = timezone.localtime(version.updated_at, version.organization.tz).strftime("%-I:%M %p")
         raise DraftConflict(
-            f"{who} saved this draft at {when}, after you opened it. They changed: {', '.join(changed)}. "
-            "Nothing of yours was saved: your text is still in the form. Open the latest draft in another "
-            "tab, bring your changes over, and save again.",
+            f"{who} saved this draft at {when}, after you loaded revision {revision}. {what} "
+            "Nothing of yours was saved.",
             changed=changed,
             current_revision=version.revision,
         )

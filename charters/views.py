@@ -210,7 +210,14 @@ def edit(request, pk):
                 )
             except ValidationError as error:
                 editor.apply_errors(error)
-                status = 409 if isinstance(error, services.DraftConflict) else 400
+                status = 400
+                if isinstance(error, services.DraftConflict):
+                    status = 409
+                    editor.form.add_error(
+                        None,
+                        "Your text is still in the form below. Open the latest draft in another tab, bring your "
+                        "changes over, and save again.",
+                    )
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("charters:edit", request.organization.slug, version.pk)

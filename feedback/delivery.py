@@ -12,6 +12,7 @@ Backends other than Django's SMTP backend (the dev outbox, an HTTP provider) get
 """
 
 import smtplib
+import socket
 
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -62,6 +63,9 @@ class CommitBeforeAcceptConnection(BaseEmailBackend):
         backend = self.backend
         if backend.connection is None:
             backend.open()
+            # The message and its final "." go out as two writes: without this, Nagle's algorithm holds
+            # the "." until the server's delayed ACK (tens of milliseconds per mail).
+            backend.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp: smtplib.SMTP = backend.connection
         recipients = message.recipients()
         data = message.message().as_bytes(linesep="\r\n")

@@ -40,6 +40,7 @@ from .models import (
 
 TOKEN_PURPOSE = "survey"
 CLAIM_CHUNK = 50
+DISPATCH_CHUNKS = 2  # chunks per task before it hands over to a fresh one
 STUCK_AFTER = timedelta(minutes=10)
 
 
@@ -608,10 +609,11 @@ def _first_reminder_at(sent_at: datetime, organization) -> datetime | None:
     return sent_at + timedelta(days=schedule[0]) if schedule else None
 
 
-def dispatch_batch(organization: Organization, batch_id: int) -> int:
-    """Claim and send a batch's queued requests, chunk by chunk, until none are left. Every step is its
-    own short transaction (a claim, one mail's commit), so a crash loses at most the claim of one chunk,
-    which the stuck-request sweep gives back. Returns the number of mails sent by this call."""
+def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = DISPATCH_CHUNKS) -> int:
+    """Claim and send a batch's queued requests, chunk by chunk, at most `max_chunks` chunks, then hand
+    the rest to a fresh task, so that tasks stay short and workers stay responsive. Every step is its own
+    short transaction (a claim, one mail's commit), so a crash loses at most the claim of one chunk, which
+    the stuck-request sweep gives back. Returns the number of mails sent by this call."""
     with use_organization(organization):
         batch = (
             Batch.objects.for_org(organization)
@@ -620,8 +622,9 @@ def dispatch_batch(organization: Organization, batch_id: int) -> int:
         )
     sent = 0
     connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
+    more = False
     try:
-        while True:
+        for _ in range(max_chunks):
             claim_id, ids = claim_requests(batch)
             if not ids:
                 break
@@ -632,10 +635,17 @@ def dispatch_batch(organization: Organization, batch_id: int) -> int:
             for survey_request in requests:
                 survey_request.batch = batch
                 sent += _deliver_request(survey_request, claim_id, connection)
+        else:
+            more = True
     finally:
         connection.close()
     with use_organization(organization):
-        finish_batch_if_done(batch_id)
+        if more:
+            from .tasks import dispatch_batch as dispatch_task
+
+            enqueue(dispatch_task, organization.pk, batch_id)
+        else:
+            finish_batch_if_done(batch_id)
     return sent
 
 

@@ -170,6 +170,8 @@ def test_every_response_carries_the_strict_policy_and_pages_obey_it(client, owne
         owner_client.get(reverse("api_tokens")),
         owner_client.get(reverse("account_email")),
         owner_client.get(reverse("mfa_index")),
+        owner_client.get(reverse("api_docs")),
+        owner_client.get(reverse("api_redoc")),
         owner_client.get("/o/no-such-org/"),
     ]
     make_user("csp@example.com")

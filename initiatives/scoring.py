@@ -13,7 +13,7 @@ class Result:
     formula: str
 
 
-def _fmt(number) -> str:
+def fmt(number) -> str:
     number = Decimal(number)
     return f"{number.normalize():f}" if number == number.to_integral() else f"{number.quantize(TWO_PLACES):f}"
 
@@ -35,7 +35,7 @@ def value_effort(customer_benefit: int, business_value: int, confidence: int, ef
     value = _rounded(Decimal(customer_benefit + business_value) * Decimal(confidence) / 100 / effort)
     formula = (
         f"(benefit {customer_benefit} + business value {business_value}) × confidence {confidence}% "
-        f"÷ effort {_fmt(effort)} person-days = {_fmt(value)}"
+        f"÷ effort {fmt(effort)} person-days = {fmt(value)}"
     )
     return Result(value, formula)
 
@@ -45,8 +45,8 @@ def rice(reach: int, impact, confidence: int, effort_days) -> Result:
     effort = _positive_effort(effort_days)
     value = _rounded(Decimal(reach) * Decimal(impact) * Decimal(confidence) / 100 / effort)
     formula = (
-        f"(reach {reach} × impact {_fmt(impact)} × confidence {confidence}%) "
-        f"÷ effort {_fmt(effort)} person-days = {_fmt(value)}"
+        f"(reach {reach} × impact {fmt(impact)} × confidence {confidence}%) "
+        f"÷ effort {fmt(effort)} person-days = {fmt(value)}"
     )
     return Result(value, formula)
 
@@ -59,8 +59,8 @@ def weighted(scores: list[tuple[str, Decimal, int]]) -> Result:
     if total_weight <= 0:
         raise ValueError("The criteria's weights must add up to more than zero.")
     value = _rounded(sum(Decimal(weight) * score for _, weight, score in scores) / total_weight)
-    terms = " + ".join(f"{_fmt(weight)}×{score} {name}" for name, weight, score in scores)
-    formula = f"({terms}) ÷ {_fmt(total_weight)} = {_fmt(value)}"
+    terms = " + ".join(f"{fmt(weight)}×{score} {name}" for name, weight, score in scores)
+    formula = f"({terms}) ÷ {fmt(total_weight)} = {fmt(value)}"
     return Result(value, formula)
 
 

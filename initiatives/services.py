@@ -1292,7 +1292,10 @@ def limit_breaches(organization, day: date, person_days: Decimal, budget: Decima
     if program.capacity_person_days_per_month is not None:
         remaining = program.capacity_person_days_per_month - usage["person_days"]
         if person_days > remaining:
-            breaches.append(f"This approval takes {person_days} person-days; {max(remaining, 0)} remain this month.")
+            breaches.append(
+                f"This approval takes {scoring.fmt(person_days)} person-days; "
+                f"{scoring.fmt(max(remaining, 0))} remain this month."
+            )
     if program.budget_per_quarter is not None:
         remaining = program.budget_per_quarter - usage["budget"]
         if budget > remaining:

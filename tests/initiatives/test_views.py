@@ -1,0 +1,230 @@
+"""The pages: they render with data and without, forms show errors inline, permissions hold, and query
+counts stay flat as data grows."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cxprogram.tenancy.permissions import Role
+from initiatives import services
+from initiatives.models import Ballot, Decision, Initiative, Meeting, RankingRound, Status
+from tests.conftest import client_for
+from tests.initiatives.factories import make_initiative, populate
+
+pytestmark = pytest.mark.django_db
+
+
+def url(org, name, *args):
+    return reverse(f"initiatives:{name}", args=[org.slug, *args])
+
+
+@pytest.fixture
+def people(org, owner, member):
+    return {
+        "owner": owner,
+        "executive": member(Role.EXECUTIVE),
+        "cx_coe": member(Role.CX_COE),
+        "project_manager": member(Role.PROJECT_MANAGER),
+        "staff": member(Role.STAFF),
+    }
+
+
+@pytest.fixture
+def populated(org, people):
+    populate(org, people)
+    return org
+
+
+def test_every_page_renders_empty(org, owner_client):
+    for name in (
+        "index",
+        "idea_new",
+        "kanban",
+        "roadmap",
+        "matrix",
+        "actions",
+        "settings",
+        "rounds",
+        "round_new",
+        "board",
+    ):
+        response = owner_client.get(url(org, name))
+        assert response.status_code == 200, name
+    assert "The backlog is empty" in owner_client.get(url(org, "index")).content.decode()
+
+
+def test_every_page_renders_with_data(populated, owner_client):
+    org = populated
+    pages = [url(org, n) for n in ("index", "kanban", "roadmap", "matrix", "actions", "settings", "rounds", "board")]
+    pages += [url(org, "detail", i.pk) for i in Initiative.objects.for_org(org)]
+    pages += [url(org, "round", r.pk) for r in RankingRound.objects.for_org(org)]
+    pages += [url(org, "meeting", m.pk) for m in Meeting.objects.for_org(org)]
+    pages += [url(org, "minutes", m.pk) for m in Meeting.objects.for_org(org)]
+    initiative = Initiative.objects.for_org(org).filter(status=Status.QUALIFIED).first()
+    pages += [
+        url(org, "edit", initiative.pk),
+        url(org, "score", initiative.pk),
+        url(org, "transition_rank", initiative.pk),
+    ]
+    for page in pages:
+        response = owner_client.get(page)
+        assert response.status_code == 200, page
+    assert "“Score" not in owner_client.get(url(org, "matrix")).content.decode()
+
+
+def test_backlog_filters_sorts_and_shows_formulas(org, owner, owner_client):
+    a = make_initiative(org, owner, Status.RANKED, title="Faster invoices", horizon="short")
+    b = make_initiative(org, owner, Status.QUALIFIED, title="Client advisory panel", horizon="long")
+    services.save_score(initiative=b, actor=owner, customer_benefit=9, business_value=9, cost=1, effort_days=2)
+    html = owner_client.get(url(org, "index"), {"horizon": "long"}).content.decode()
+    assert b.code in html and a.code not in html
+    assert "(benefit 9 + business value 9) × confidence 80% ÷ effort 2 person-days = 7.20" in html
+    html = owner_client.get(url(org, "index"), {"sort": "-score"}).content.decode()
+    assert html.index(b.code) < html.index(a.code)
+    html = owner_client.get(url(org, "index"), {"q": a.code}).content.decode()
+    assert a.code in html and b.code not in html
+    assert owner_client.get(url(org, "index"), {"status": "nonsense", "owner": "x;drop"}).status_code == 200
+
+
+def test_list_pages_queries_do_not_grow_with_data(org, owner, owner_client, django_assert_max_num_queries):
+    pages = [url(org, name) for name in ("index", "kanban", "roadmap", "matrix", "board", "actions", "rounds")]
+    for n in range(2):
+        make_initiative(org, owner, Status.RANKED, title=f"Item {n}")
+    counts = {}
+    for page in pages:
+        owner_client.get(page)  # settings rows are created on the first visit
+        with django_assert_max_num_queries(20) as few:
+            owner_client.get(page)
+        counts[page] = len(few.captured_queries)
+    for n in range(4):
+        make_initiative(org, owner, Status.IN_PROGRESS, title=f"More {n}")
+        make_initiative(org, owner, Status.QUALIFIED, title=f"Qualified {n}")
+    for page in pages:
+        with django_assert_max_num_queries(counts[page]):
+            owner_client.get(page)
+
+
+def test_a_member_submits_an_idea_prefilled_from_a_link(org, teammate_client, teammate):
+    page = teammate_client.get(
+        url(org, "idea_new"), {"title": "Clearer invoices", "source": "client_feedback", "reference": "Survey 12"}
+    )
+    html = page.content.decode()
+    assert 'value="Clearer invoices"' in html and 'value="Survey 12"' in html
+    response = teammate_client.post(url(org, "idea_new"), {"title": "", "source": "staff_idea"})
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    response = teammate_client.post(
+        url(org, "idea_new"),
+        {"title": "Clearer invoices", "source": "client_feedback", "source_reference": "Survey 12"},
+    )
+    idea = Initiative.objects.get(organization=org)
+    assert response.status_code == 302 and idea.submitted_by == teammate and idea.source == "client_feedback"
+
+
+def test_staff_cannot_manage(org, owner, teammate_client):
+    initiative = make_initiative(org, owner)
+    assert teammate_client.get(url(org, "settings")).status_code == 403
+    assert teammate_client.get(url(org, "score", initiative.pk)).status_code == 403
+    assert teammate_client.get(url(org, "round_new")).status_code == 403
+    assert teammate_client.post(url(org, "transition_qualify", initiative.pk), {"horizon": "short"}).status_code == 403
+    assert teammate_client.get(url(org, "edit", initiative.pk)).status_code == 403
+    initiative.refresh_from_db()
+    assert initiative.status == Status.SUBMITTED
+
+
+def test_refused_transition_shows_the_reason_on_the_form(org, owner, owner_client):
+    idea = services.submit_idea(organization=org, actor=owner, title="No description")
+    response = owner_client.post(url(org, "transition_qualify", idea.pk), {"horizon": "short"})
+    assert response.status_code == 200 and "Describe the problem and the change" in response.content.decode()
+
+
+def test_kanban_move_by_htmx_and_by_form(org, owner, owner_client):
+    initiative = make_initiative(org, owner, Status.QUALIFIED)
+    response = owner_client.post(url(org, "kanban_move", initiative.pk), {"status": "approved"}, HTTP_HX_REQUEST="true")
+    assert "change board decides" in response.content.decode() and "kanban-refused" in response["HX-Trigger"]
+    services.save_score(initiative=initiative, actor=owner, customer_benefit=1, business_value=1, cost=0, effort_days=1)
+    response = owner_client.post(url(org, "kanban_move", initiative.pk), {"status": "ranked"}, HTTP_HX_REQUEST="true")
+    assert "moved to ranked" in response.content.decode() and "HX-Trigger" not in response
+    response = owner_client.post(url(org, "kanban_move", initiative.pk), {"status": "done"})
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.status == Status.RANKED
+
+
+def test_ballot_without_javascript_positions_and_up_down(org, owner, owner_client):
+    a, b, c = (make_initiative(org, owner, Status.QUALIFIED, title=t) for t in ("Alpha", "Bravo", "Charlie"))
+    round_ = services.open_round(
+        organization=org,
+        actor=owner,
+        title="Spring",
+        initiatives=[a, b, c],
+        stakeholders=[owner],
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    page = url(org, "round", round_.pk)
+    # The ↑ button re-orders the list without saving
+    response = owner_client.post(page, {"order": [a.pk, b.pk, c.pk], "move": f"{c.pk}:up"})
+    html = response.content.decode()
+    assert html.index("Charlie") < html.index("Bravo") and not Ballot.objects.exists()
+    # Typed positions that repeat a number are refused with a clear message
+    response = owner_client.post(page, {f"position_{a.pk}": 1, f"position_{b.pk}": 1, f"position_{c.pk}": 2})
+    assert response.status_code == 400 and "different position from 1 to 3" in response.content.decode()
+    response = owner_client.post(page, {f"position_{a.pk}": 3, f"position_{b.pk}": 1, f"position_{c.pk}": 2})
+    assert response.status_code == 302
+    assert Ballot.objects.get().order == [b.pk, c.pk, a.pk]
+    # Drag-and-drop order (hidden inputs) that is not a permutation
+    response = owner_client.post(page, {"order": [a.pk, a.pk, b.pk]})
+    assert response.status_code == 400 and "appear more than once" in response.content.decode()
+
+
+def test_meeting_decision_with_limits_and_override(org, owner, member, owner_client):
+    executive = member(Role.EXECUTIVE)
+    services.set_limits(organization=org, actor=executive, capacity_person_days_per_month=10, budget_per_quarter=5000)
+    make_initiative(org, owner, Status.RANKED)
+    meeting = Meeting.objects.create(organization=org, scheduled_for=timezone.now() + timedelta(days=2))
+    services.build_agenda(meeting)
+    item = meeting.agenda.get()
+    page = url(org, "meeting", meeting.pk)
+    deadline = (timezone.localdate() + timedelta(days=60)).isoformat()
+    data = {
+        "item": item.pk,
+        f"i{item.pk}-outcome": "approve",
+        f"i{item.pk}-deadline": deadline,
+        f"i{item.pk}-owner": owner.pk,
+        f"i{item.pk}-person_days": 12,
+        f"i{item.pk}-budget": 1000,
+    }
+    response = owner_client.post(page, data)
+    assert "Record who is present" in response.content.decode()
+    owner_client.post(url(org, "meeting_attendance", meeting.pk), {"present": [owner.pk, executive.pk]})
+    response = owner_client.post(page, data)
+    html = response.content.decode()
+    assert response.status_code == 400 and "takes 12 person-days; 10 remain this month" in html
+    assert not Decision.objects.exists()
+    response = owner_client.post(page, {**data, f"i{item.pk}-override_reason": "Client renewal at stake"})
+    assert response.status_code == 302
+    decision = Decision.objects.get()
+    assert decision.override_reason == "Client renewal at stake"
+    html = owner_client.get(page).content.decode()
+    assert "limits overridden: Client renewal at stake" in html and "-2 remaining" in html
+
+
+def test_minutes_pdf(populated, owner_client):
+    meeting = Meeting.objects.for_org(populated).first()
+    response = owner_client.get(url(populated, "minutes_pdf", meeting.pk))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_only_executives_set_limits(org, owner, member, owner_client):
+    response = owner_client.post(url(org, "board"), {"form": "limits", "capacity_person_days_per_month": 5})
+    assert response.status_code == 403
+    executive_client = client_for(member(Role.EXECUTIVE))
+    response = executive_client.post(url(org, "board"), {"form": "limits", "capacity_person_days_per_month": "-5"})
+    assert "Capacity must be zero or more" in response.content.decode()
+    response = executive_client.post(
+        url(org, "board"), {"form": "limits", "capacity_person_days_per_month": "40", "budget_per_quarter": ""}
+    )
+    assert response.status_code == 302
+    assert services.program_for(org).capacity_person_days_per_month == 40

@@ -306,14 +306,14 @@ TARGET_FIELDS = ("metric", "unit", "target", "warning", "starts_on", "ends_on", 
 
 
 @transaction.atomic
-def save_target(*, organization, actor, target: MetricTarget | None = None, request=None, **values) -> MetricTarget:
+def save_target(*, organization, actor, instance: MetricTarget | None = None, request=None, **values) -> MetricTarget:
+    """Create or change a target (`instance`); its status is judged afresh at the next evaluation."""
     values = {k: v for k, v in values.items() if k in TARGET_FIELDS}
-    current = {name: getattr(target, name) for name in TARGET_FIELDS} if target else {}
+    current = {name: getattr(instance, name) for name in TARGET_FIELDS} if instance else {}
     _clean_target(organization, {**current, **values})
-    target = target or MetricTarget(organization=organization)
+    target = instance or MetricTarget(organization=organization)
     for name, value in values.items():
         setattr(target, name, value)
-    # A changed target is judged afresh at the next evaluation.
     target.status, target.last_value, target.evaluated_at = MetricTarget.Status.UNKNOWN, None, None
     target.save()
     record(

@@ -1,0 +1,265 @@
+"""CSV import of revenue and proposals, with the rules of every import in the product: every row is checked
+first and a row-by-row report says what is wrong; nothing is imported until the whole file is clean; importing
+the same file again updates rows instead of duplicating them (revenue matches on client and month, proposals
+on their reference)."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cxprogram.audit.services import record
+from cxprogram.tenancy.models import Unit
+from feedback.models import Client
+
+from .models import ProposalRecord, RevenueRecord
+from .selectors import month_start
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 250_000
+REPORT_LIMIT = 500
+
+REVENUE_COLUMNS = {"client": True, "month": True, "amount": True}
+PROPOSAL_COLUMNS = {
+    "reference": True,
+    "title": True,
+    "submitted_on": True,
+    "outcome": False,
+    "decided_on": False,
+    "client": False,
+    "prospect": False,
+    "unit": False,
+    "value": False,
+}
+
+
+@dataclass
+class Report:
+    rows: int = 0
+    errors: list = field(default_factory=list)  # [(line number, [messages])]
+    error_rows: int = 0
+    created: int = 0
+    updated: int = 0
+
+    @property
+    def imported(self) -> bool:
+        return not self.error_rows and self.rows > 0
+
+    def add(self, line: int, messages: list[str]) -> None:
+        self.error_rows += 1
+        if len(self.errors) < REPORT_LIMIT:
+            self.errors.append((line, messages))
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "created": self.created,
+            "updated": self.updated,
+            "error_rows": self.error_rows,
+            "errors": [{"line": line, "messages": messages} for line, messages in self.errors],
+        }
+
+
+def read(uploaded, columns: dict) -> list[tuple[int, dict]]:
+    """[(line number, {column: value})] from an uploaded CSV, or a ValidationError for the whole file."""
+    name = getattr(uploaded, "name", "") or ""
+    if not name.lower().endswith(".csv"):
+        raise ValidationError({"file": "Upload a .csv file."})
+    if uploaded.size > MAX_BYTES:
+        raise ValidationError({"file": f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB."})
+    raw = uploaded.read()
+    if b"\x00" in raw[:4096]:
+        raise ValidationError({"file": "This is not a text (CSV) file."})
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": "The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."})
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower().replace(" ", "_") for h in next(reader, [])]
+    missing = [c for c, required in columns.items() if required and c not in header]
+    if missing:
+        raise ValidationError({"file": f"The header row needs the columns: {', '.join(missing)}."})
+    rows = []
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        rows.append((line, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+        if len(rows) > MAX_ROWS:
+            raise ValidationError({"file": f"The file has more than {MAX_ROWS:,} rows: split it."})
+    if not rows:
+        raise ValidationError({"file": "The file has no rows below its header."})
+    return rows
+
+
+def _amount(value: str, errors: list, label: str, required=True) -> Decimal | None:
+    if not value:
+        if required:
+            errors.append(f"{label} is missing.")
+        return None
+    try:
+        amount = Decimal(value.replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        errors.append(f"{label} “{value}” is not a number.")
+        return None
+    if amount < 0 or not amount.is_finite() or amount >= Decimal("1e12"):
+        errors.append(f"{label} must be zero or more (and under a trillion).")
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _date(value: str, errors: list, label: str, formats=("%Y-%m-%d",), required=True) -> date | None:
+    if not value:
+        if required:
+            errors.append(f"{label} is missing.")
+        return None
+    for fmt in formats:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    errors.append(f"{label} “{value}” is not a date ({' or '.join(f.replace('%', '') for f in formats)}).")
+    return None
+
+
+def import_revenue(*, organization, actor, uploaded, request=None) -> Report:
+    rows = read(uploaded, REVENUE_COLUMNS)
+    clients = {c.name.lower(): c.pk for c in Client.objects.for_org(organization).only("pk", "name")}
+    report, parsed, seen = Report(rows=len(rows)), {}, {}
+    for line, values in rows:
+        errors = []
+        client = clients.get(values["client"].lower())
+        if client is None:
+            errors.append(f"No client is named “{values['client']}”." if values["client"] else "Client is missing.")
+        month = _date(values["month"], errors, "Month", ("%Y-%m", "%Y-%m-%d"))
+        amount = _amount(values["amount"], errors, "Amount")
+        if client and month:
+            key = (client, month_start(month))
+            if key in seen:
+                errors.append(f"Same client and month as line {seen[key]}.")
+            seen[key] = line
+        if errors:
+            report.add(line, errors)
+        else:
+            parsed[key] = amount
+    if not report.imported:
+        return report
+    with transaction.atomic():
+        existing = {
+            (r.client_id, r.month): r
+            for r in RevenueRecord.objects.for_org(organization).filter(
+                client_id__in={k[0] for k in parsed}, month__in={k[1] for k in parsed}
+            )
+        }
+        now = timezone.now()
+        new, changed = [], []
+        for (client_id, month), amount in parsed.items():
+            row = existing.get((client_id, month))
+            if row is None:
+                new.append(
+                    RevenueRecord(
+                        organization=organization,
+                        client_id=client_id,
+                        month=month,
+                        amount=amount,
+                        source=RevenueRecord.Source.IMPORT,
+                        updated_at=now,
+                    )
+                )
+            else:
+                row.amount, row.source, row.updated_at = amount, RevenueRecord.Source.IMPORT, now
+                changed.append(row)
+        RevenueRecord.objects.bulk_create(new, batch_size=2000)
+        RevenueRecord.objects.bulk_update(changed, ["amount", "source", "updated_at"], batch_size=2000)
+        report.created, report.updated = len(new), len(changed)
+        record(
+            organization=organization,
+            actor=actor,
+            verb="metrics.revenue_imported",
+            payload={"file": getattr(uploaded, "name", ""), "created": report.created, "updated": report.updated},
+            request=request,
+        )
+    return report
+
+
+def import_proposals(*, organization, actor, uploaded, request=None) -> Report:
+    rows = read(uploaded, PROPOSAL_COLUMNS)
+    clients = {c.name.lower(): c.pk for c in Client.objects.for_org(organization).only("pk", "name")}
+    units = {u.name.lower(): u.pk for u in Unit.objects.for_org(organization)}
+    outcomes = {v: v for v in ProposalRecord.Outcome.values} | {
+        label.lower(): v for v, label in ProposalRecord.Outcome.choices
+    }
+    report, parsed, seen = Report(rows=len(rows)), {}, {}
+    for line, values in rows:
+        errors = []
+        reference = values["reference"]
+        if not reference:
+            errors.append("Reference is missing.")
+        elif len(reference) > 60:
+            errors.append("Reference is longer than 60 characters.")
+        elif reference in seen:
+            errors.append(f"Same reference as line {seen[reference]}.")
+        seen.setdefault(reference, line)
+        if not values["title"]:
+            errors.append("Title is missing.")
+        submitted = _date(values["submitted_on"], errors, "Submitted on")
+        decided = _date(values.get("decided_on", ""), errors, "Decided on", required=False)
+        outcome = outcomes.get((values.get("outcome") or "pending").lower())
+        if outcome is None:
+            errors.append(f"Outcome “{values['outcome']}” is not pending, won or lost.")
+        elif outcome == "pending" and decided:
+            errors.append("A pending proposal has no decision date.")
+        elif outcome != "pending" and not decided:
+            errors.append("A won or lost proposal needs its decision date (decided_on).")
+        elif decided and submitted and decided < submitted:
+            errors.append("The decision date comes before the submission.")
+        client_id = clients.get(values.get("client", "").lower()) if values.get("client") else None
+        if values.get("client") and client_id is None:
+            errors.append(f"No client is named “{values['client']}”.")
+        unit_id = units.get(values.get("unit", "").lower()) if values.get("unit") else None
+        if values.get("unit") and unit_id is None:
+            errors.append(f"No unit is named “{values['unit']}”.")
+        value = _amount(values.get("value", ""), errors, "Value", required=False)
+        if errors:
+            report.add(line, errors)
+        else:
+            parsed[reference] = {
+                "title": values["title"][:200],
+                "prospect": values.get("prospect", "")[:200],
+                "client_id": client_id,
+                "unit_id": unit_id,
+                "value": value,
+                "submitted_on": submitted,
+                "outcome": outcome,
+                "decided_on": decided,
+            }
+    if not report.imported:
+        return report
+    with transaction.atomic():
+        existing = {p.reference: p for p in ProposalRecord.objects.for_org(organization).filter(reference__in=parsed)}
+        now = timezone.now()
+        new, changed = [], []
+        for reference, values in parsed.items():
+            row = existing.get(reference) or ProposalRecord(organization=organization, reference=reference)
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.source, row.updated_at = RevenueRecord.Source.IMPORT, now
+            (changed if row.pk else new).append(row)
+        ProposalRecord.objects.bulk_create(new, batch_size=2000)
+        ProposalRecord.objects.bulk_update(
+            changed, [*parsed[next(iter(parsed))].keys(), "source", "updated_at"], batch_size=2000
+        )
+        report.created, report.updated = len(new), len(changed)
+        record(
+            organization=organization,
+            actor=actor,
+            verb="metrics.proposals_imported",
+            payload={"file": getattr(uploaded, "name", ""), "created": report.created, "updated": report.updated},
+            request=request,
+        )
+    return report

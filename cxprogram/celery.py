@@ -24,4 +24,7 @@ app.conf.beat_schedule = {
     "initiatives-board": {"task": "initiatives.board_sweep", "schedule": 3600.0},
     "initiatives-ranking": {"task": "initiatives.ranking_sweep", "schedule": 900.0},
     "initiatives-follow-up": {"task": "initiatives.follow_up_sweep", "schedule": 3600.0},
+    "metrics-refresh-rollups": {"task": "metrics.refresh_rollups", "schedule": 600.0},
+    "metrics-evaluate-targets": {"task": "metrics.evaluate_targets", "schedule": 3600.0},
+    "metrics-monthly-board-reports": {"task": "metrics.monthly_board_reports", "schedule": 3600.0},
 }

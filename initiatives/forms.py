@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from cxprogram.tenancy.models import Membership, Unit
+from feedback.models import FollowUpCase, Response
 
 from .models import (
     BOARD_STATUSES,
@@ -59,10 +60,16 @@ class IdeaForm(forms.Form):
     source_reference = forms.CharField(
         max_length=255, required=False, label="Reference", help_text="A client, a project, a survey answer…"
     )
+    response = forms.ModelChoiceField(queryset=Response.objects.none(), required=False, widget=forms.HiddenInput)
+    case = forms.ModelChoiceField(queryset=FollowUpCase.objects.none(), required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["domain"].queryset = Domain.objects.for_org(organization).filter(is_active=True)
+        # Only people who may read feedback can link an idea to it.
+        if membership.can("feedback.view"):
+            self.fields["response"].queryset = Response.objects.for_org(organization)
+            self.fields["case"].queryset = FollowUpCase.objects.for_org(organization)
 
 
 class InitiativeForm(forms.Form):

@@ -159,8 +159,13 @@ class Initiative(TenantModel):
     description = models.TextField(blank=True)
     domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="initiatives")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF_IDEA)
-    # Where it came from (a feedback response, a case, a meeting) until those can be linked as rows.
-    source_reference = models.CharField(max_length=255, blank=True)
+    source_reference = models.CharField(max_length=255, blank=True, help_text="Where it came from, in words.")
+    response = models.ForeignKey(
+        "feedback.Response", null=True, blank=True, on_delete=models.SET_NULL, related_name="initiatives"
+    )
+    case = models.ForeignKey(
+        "feedback.FollowUpCase", null=True, blank=True, on_delete=models.SET_NULL, related_name="initiatives"
+    )
     target_metrics = models.JSONField(default=list, blank=True, help_text="Charter metrics it aims to move.")
     submitted_by = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
     owner = models.ForeignKey(

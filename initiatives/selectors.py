@@ -245,7 +245,7 @@ def roadmap(organization) -> dict:
 def initiative_page(organization, pk: int):
     """One initiative with everything its page shows, in a fixed number of queries."""
     queryset = Initiative.objects.for_org(organization).select_related(
-        "owner__user", "submitted_by__user", "domain", "unit", "merged_into"
+        "owner__user", "submitted_by__user", "domain", "unit", "merged_into", "response__client", "case"
     )
     queryset = queryset.prefetch_related(
         "checklist",

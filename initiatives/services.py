@@ -162,10 +162,13 @@ def submit_idea(
     domain: Domain | None = None,
     source: str = Source.STAFF_IDEA,
     source_reference: str = "",
+    response=None,
+    case=None,
     request=None,
     now: datetime | None = None,
 ) -> Initiative:
-    """Anyone may put an idea in the backlog; it starts as submitted, for the CoE to qualify."""
+    """Anyone may put an idea in the backlog; it starts as submitted, for the CoE to qualify. An idea
+    raised from a feedback response or case links back to it."""
     _require(actor, "initiatives.submit")
     title = (title or "").strip()
     if not title:
@@ -174,6 +177,11 @@ def submit_idea(
         raise ValidationError({"source": "Choose where the idea comes from."})
     if domain is not None and domain.organization_id != organization.pk:
         raise ValidationError({"domain": "Choose one of this organization's domains."})
+    for field, row in (("response", response), ("case", case)):
+        if row is not None and row.organization_id != organization.pk:
+            raise ValidationError({field: "Choose feedback of this organization."})
+    if case is not None and response is None:
+        response = case.response
     now = now or timezone.now()
     initiative = Initiative.objects.create(
         organization=organization,
@@ -183,6 +191,8 @@ def submit_idea(
         domain=domain,
         source=source,
         source_reference=(source_reference or "").strip()[:255],
+        response=response,
+        case=case,
         submitted_by=actor,
         unit=actor.unit if actor else None,
         created_at=now,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cxprogram.core.forms import apply_errors
 from cxprogram.tenancy.decorators import tenant_view
+from feedback.models import FollowUpCase, Response
 
 from . import charts, forms, selectors, services
 from .minutes import minutes_context, minutes_pdf
@@ -92,9 +93,39 @@ def index(request):
     )
 
 
+def _feedback_prefill(request) -> dict:
+    """?response=<id> or ?case=<id> (for people who may read feedback): describe it and link back."""
+    organization = request.organization
+    if not request.membership.can("feedback.view"):
+        return {}
+    case_id, response_id = request.GET.get("case", ""), request.GET.get("response", "")
+    case = (
+        FollowUpCase.objects.for_org(organization).select_related("response").filter(pk=case_id).first()
+        if case_id.isdigit()
+        else None
+    )
+    response = case.response if case else None
+    if response is None and response_id.isdigit():
+        response = Response.objects.for_org(organization).filter(pk=response_id).first()
+    if response is None:
+        return {}
+    response = Response.objects.select_related("client", "project").get(pk=response.pk)
+    score = f", scored {response.nps_score}/10" if response.nps_score is not None else ""
+    initial = {
+        "source": Source.CLIENT_FEEDBACK,
+        "response": response.pk,
+        "source_reference": f"{response.client} · {response.project}{score}"[:255],
+        "description": f"Raised from {response.client}'s feedback on {response.project}{score}.",
+    }
+    if case:
+        initial.update(case=case.pk, description=initial["description"] + f" Follow-up case {case.pk}.")
+    return initial
+
+
 @tenant_view("initiatives.submit")
 def idea_new(request):
-    """The short idea form. Links from elsewhere may prefill it: ?title=…&description=…&source=…&reference=…"""
+    """The short idea form. Links may prefill it: ?title=…&description=…&source=…&reference=…, or
+    ?response=<id> / ?case=<id> to raise it from client feedback (and link back)."""
     organization = request.organization
     initial = {
         "title": request.GET.get("title", "")[:200],
@@ -103,7 +134,10 @@ def idea_new(request):
     }
     if request.GET.get("source") in Source.values:
         initial["source"] = request.GET["source"]
-    form = forms.IdeaForm(request.POST or None, organization=organization, initial=initial)
+    initial.update(_feedback_prefill(request))
+    form = forms.IdeaForm(
+        request.POST or None, organization=organization, membership=request.membership, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         result = {}
 

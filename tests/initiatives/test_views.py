@@ -228,3 +228,27 @@ def test_only_executives_set_limits(org, owner, member, owner_client):
     )
     assert response.status_code == 302
     assert services.program_for(org).capacity_person_days_per_month == 40
+
+
+def test_an_idea_raised_from_a_feedback_case_links_back(org, people, owner_client, teammate_client):
+    from feedback.models import FollowUpCase
+    from tests.feedback.factories import populate as populate_feedback
+
+    populate_feedback(org, people)
+    case = FollowUpCase.objects.for_org(org).select_related("response").get()
+    html = owner_client.get(url(org, "idea_new"), {"case": case.pk}).content.decode()
+    assert "Raised from Populated client&#x27;s feedback on" in html and f"Follow-up case {case.pk}." in html
+    assert "Populated client" not in teammate_client.get(url(org, "idea_new"), {"case": case.pk}).content.decode()
+    response = owner_client.post(
+        url(org, "idea_new"),
+        {
+            "title": "Answer client emails within a day",
+            "source": "client_feedback",
+            "case": case.pk,
+            "response": case.response_id,
+        },
+    )
+    idea = Initiative.objects.get(title="Answer client emails within a day")
+    assert response.status_code == 302 and (idea.case, idea.response) == (case, case.response)
+    page = owner_client.get(url(org, "detail", idea.pk)).content.decode()
+    assert reverse("feedback:case_detail", args=[org.slug, case.pk]) in page

@@ -316,3 +316,37 @@ def test_history_diff_and_verify_pages(org, editor, editor_client, lead, support
     assert editor_client.get(url("diff", org, version.charter_id) + "?a=oops&b=").status_code == 200
     verify = editor_client.get(url("verify", org, version.pk)).text
     assert "Intact" in verify and version.content_hash in verify
+
+
+def test_home_page_asks_the_lead_to_sign_and_members_to_acknowledge(org, editor, lead, supporter, teammate_client):
+    version = draft_charter(org, editor)
+    signature_request = services.send_for_signature(
+        version=version, actor=editor.user, lead=lead, supporters=[supporter]
+    )
+    home = reverse("org_home", args=[org.slug])
+    page = client_for(lead).get(home).text
+    assert "Charter awaiting your signature: Client Experience Charter" in page
+    assert url("sign", org, signature_request.signers.get(membership=lead).pk) in page
+    assert "awaiting your signature" not in client_for(supporter).get(home).text  # asked after the lead
+    sign_all(signature_request)
+    assert "Acknowledge the charter: Client Experience Charter" in teammate_client.get(home).text
+    version.charter.refresh_from_db()
+    services.acknowledge(charter=version.charter, membership=lead)
+    assert "Acknowledge the charter" not in client_for(lead).get(home).text
+
+
+def test_signing_settings_are_for_editors(org, editor_client, teammate_client):
+    assert teammate_client.get(url("settings", org)).status_code == 403
+    response = editor_client.post(url("settings", org), {"reminder_interval_days": 0, "expiry_days": 30})
+    assert response.status_code == 200 and "Choose between 1 and 30 days." in response.text
+    response = editor_client.post(url("settings", org), {"reminder_interval_days": 5, "expiry_days": 14})
+    assert response.status_code == 302
+    assert services.settings_for(org).reminder_interval_days == 5
+
+
+def test_index_queries_do_not_grow_with_charters(org, editor, editor_client, django_assert_max_num_queries):
+    for i in range(8):
+        services.create_charter(organization=org, actor=editor.user, title=f"Charter {i}", kind="team")
+    with django_assert_max_num_queries(15):
+        response = editor_client.get(url("index", org) + "?sort=title&kind=team")
+    assert response.text.count("Charter ") >= 8 and response.status_code == 200

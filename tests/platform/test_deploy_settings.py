@@ -188,3 +188,30 @@ def test_every_response_carries_the_strict_policy_and_pages_obey_it(client, owne
         assert not INLINE_SCRIPT.search(html), INLINE_SCRIPT.search(html).group(0)
         assert not INLINE_HANDLER.search(html), INLINE_HANDLER.search(html).group(0)
         assert not INLINE_STYLE.search(html), INLINE_STYLE.search(html).group(0)
+
+
+def test_the_readme_documents_every_setting_read_from_the_environment():
+    source = (settings.BASE_DIR / "cxprogram" / "settings.py").read_text()
+    read = set(re.findall(r"""env(?:\.[a-z_]+)?\(\s*["']([A-Z_]+)["']""", source))
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])
+    }
+
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SITE_URL"} <= read
+    assert read - documented == set(), "add these to the README's configuration table"
+    assert documented - read == set(), "the README documents settings that settings.py no longer reads"
+
+
+def test_the_readme_lists_the_demo_logins():
+    from cxprogram.core.demo import DEMO_PASSWORD, demo_logins
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+
+    assert f"**`{DEMO_PASSWORD}`**" in readme
+    for email, name, _ in demo_logins():
+        assert f"| `{email}` | {name} |" in readme, email

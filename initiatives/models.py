@@ -3,6 +3,7 @@
 Rules that span rows (status flow, dependency cycles, strategy limits, ballots) live in services.py;
 the models hold the data and the invariants a single row can check."""
 
+from datetime import time
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -56,7 +57,7 @@ class Program(TenantModel):
     board_week = models.PositiveSmallIntegerField(
         default=1, choices=[(1, "First"), (2, "Second"), (3, "Third"), (4, "Fourth")]
     )
-    board_time = models.TimeField(default="10:00")
+    board_time = models.TimeField(default=time(10))
     agenda_lead_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(28)]
     )

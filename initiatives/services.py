@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.services import record
@@ -868,8 +870,6 @@ def open_round(
 
 
 def _round_url(round_: RankingRound) -> str:
-    from django.urls import reverse
-
     return absolute_url(reverse("initiatives:round", args=[round_.organization.slug, round_.pk]))
 
 
@@ -1103,8 +1103,11 @@ def build_agenda(meeting: Meeting, now: datetime | None = None) -> list[AgendaIt
     decided = set(meeting.decisions.values_list("initiative_id", flat=True))
     meeting.agenda.exclude(initiative_id__in=decided).delete()
     base = with_score(Initiative.objects.for_org(organization)).exclude(pk__in=decided)
-    new = base.filter(status__in=[Status.RANKED, Status.QUALIFIED]).order_by("priority", "-score_value", "number")
-    deferred = base.filter(status=Status.DEFERRED).order_by("priority", "number")
+    by_priority = F("priority").asc(nulls_last=True)
+    new = base.filter(status__in=[Status.RANKED, Status.QUALIFIED]).order_by(
+        by_priority, F("score_value").desc(nulls_last=True), "number"
+    )
+    deferred = base.filter(status=Status.DEFERRED).order_by(by_priority, "number")
     at_risk = base.filter(status__in=DELIVERY_STATUSES, health__in=[Health.AT_RISK, Health.OFF_TRACK]).order_by(
         "number"
     )
@@ -1138,8 +1141,6 @@ def board_recipients(organization) -> list[Membership]:
 
 
 def _meeting_url(meeting: Meeting, name: str = "initiatives:meeting") -> str:
-    from django.urls import reverse
-
     return absolute_url(reverse(name, args=[meeting.organization.slug, meeting.pk]))
 
 
@@ -1222,8 +1223,6 @@ def decide(
         raise ValidationError("Choose an initiative of this organization.")
     if meeting.is_held:
         raise ValidationError("This meeting is closed and its minutes are out: decide at the next board.")
-    if not meeting.attendance.exists():
-        raise ValidationError("Record who is present before deciding: decisions are recorded with the attendance.")
     if Decision.objects.filter(meeting=meeting, initiative=initiative).exists():
         raise ValidationError(f"{initiative.code} was already decided at this meeting.")
     if outcome not in Decision.Outcome.values:
@@ -1233,6 +1232,8 @@ def decide(
         raise ValidationError(
             f"{initiative.code} is {initiative.get_status_display().lower()}: it is not waiting for the board."
         )
+    if not meeting.attendance.exists():
+        raise ValidationError("Record who is present before deciding: decisions are recorded with the attendance.")
     decision = Decision(
         organization=organization, meeting=meeting, initiative=initiative, outcome=outcome, decided_by=actor
     )
@@ -1463,6 +1464,7 @@ def send_weekly_digests(organization, now: datetime | None = None) -> int:
         return 0
     today = timezone.localtime(now, organization.tz).date()
     already = set(DigestLog.objects.for_org(organization).filter(week_of=week).values_list("membership_id", flat=True))
+    actions_url = absolute_url(reverse("initiatives:actions", args=[organization.slug]))
     sent = 0
     for membership, content in digest_for(organization, today).items():
         if membership.pk in already:
@@ -1473,7 +1475,7 @@ def send_weekly_digests(organization, now: datetime | None = None) -> int:
                 send_templated_mail(
                     to=[membership.user.email],
                     template="initiatives/email/weekly_digest",
-                    context={"person": membership, "today": today, **content},
+                    context={"person": membership, "today": today, "url": actions_url, **content},
                 )
         except IntegrityError:
             continue  # another run sent it a moment ago
@@ -1483,8 +1485,6 @@ def send_weekly_digests(organization, now: datetime | None = None) -> int:
 
 def remind_overdue(organization, now: datetime | None = None) -> int:
     """Periodic: each action item that passed its due date is reminded to its owner once."""
-    from django.urls import reverse
-
     now = now or timezone.now()
     today = timezone.localtime(now, organization.tz).date()
     overdue = (

@@ -467,8 +467,8 @@ class Dashboard:
         return {
             "id": "revenue",
             "title": "Net revenue retention and gross churn by quarter",
-            "description": "Each quarter against the quarter before it. Net retention is the solid line, gross churn "
-            "the dashed one.",
+            "description": "Each complete quarter against the quarter before it. Net retention is the solid line, "
+            "gross churn the dashed one.",
             "figure": figure,
             "columns": [
                 "Quarter",

@@ -698,8 +698,11 @@ class Metrics:
         return result
 
     def revenue_trend(self, period: Period, slc: Slice = ALL) -> list[RevenueFigures]:
-        """Quarter by quarter (each against the quarter before) over the period."""
-        quarters = [Period(q, add_months(q, 3)) for q in period.quarter_starts()]
+        """Quarter by quarter (each against the quarter before), over the period's complete quarters: a quarter
+        still running would look like a loss."""
+        quarters = [Period(q, add_months(q, 3)) for q in period.quarter_starts() if add_months(q, 3) <= period.end]
+        if not quarters:
+            return []
         before = Period(add_months(quarters[0].start, -3), quarters[0].start)
         return self.revenue_series([before, *quarters], slc)
 

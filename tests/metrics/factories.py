@@ -83,6 +83,10 @@ class Responses:
         )
 
 
+def recent(days_ago=10):
+    return timezone.now() - timedelta(days=days_ago)
+
+
 def add_revenue(client, amounts: dict[str, int]):
     """amounts: {"2025-01": 1000, ...}"""
     for month, amount in amounts.items():

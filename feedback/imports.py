@@ -354,6 +354,11 @@ def _ensure_clients(organization, names: set[str]) -> dict:
     return existing
 
 
+def _current(instance, field: str):
+    """A field's stored value without loading related rows (a foreign key compares by id)."""
+    return getattr(instance, instance._meta.get_field(field).attname)
+
+
 def _apply(job: ImportJob, rows: list[dict]) -> tuple[int, int]:
     organization = job.organization
     chunk = 1000
@@ -380,10 +385,12 @@ def _apply(job: ImportJob, rows: list[dict]) -> tuple[int, int]:
         values = build(row)
         found = existing.get(row[key].lower())
         if found:
-            for f, v in values.items():
-                setattr(found, f, v)
-            found.updated_at = now
-            to_update.append(found)
+            # Only rows that change are written: re-importing an unchanged file writes nothing.
+            if any(_current(found, f) != (v.pk if hasattr(v, "pk") else v) for f, v in values.items()):
+                for f, v in values.items():
+                    setattr(found, f, v)
+                found.updated_at = now
+                to_update.append(found)
         else:
             to_create.append(model(organization=organization, **{key: row[key]}, **values))
         if n % chunk == 0:
@@ -392,5 +399,5 @@ def _apply(job: ImportJob, rows: list[dict]) -> tuple[int, int]:
         model.objects.bulk_create(to_create[i : i + chunk])
         _progress(job, (len(rows) + i + chunk) // 2)
     if to_update:
-        model.objects.bulk_update(to_update, [*fields, "updated_at"], batch_size=chunk)
+        model.objects.bulk_update(to_update, [*fields, "updated_at"], batch_size=200)
     return len(to_create), len(to_update)

@@ -53,9 +53,12 @@ class CharterViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Charters. Creating one makes its first version, a draft from the template of its kind."""
+    """Charters. Creating one makes its first version, a draft from the template of its kind; the
+    title and sections are edited on that draft (charter-versions). Only a charter never sent for
+    signature can be deleted."""
 
     model = Charter
     serializer_class = s.CharterSerializer
@@ -75,6 +78,9 @@ class CharterViewSet(
             request=self.request,
         )
         serializer.instance = version.charter
+
+    def perform_destroy(self, instance):
+        _call(services.delete_charter, charter=instance, actor=self.request.user, request=self.request)
 
     @extend_schema(request=None, responses=s.AcknowledgmentResultSerializer)
     @action(detail=True, methods=["post"])

@@ -274,7 +274,7 @@ def replace_matrix(*, version: CharterVersion, actor, matrix: dict, matrix_revis
     return version
 
 
-def _open_version(charter: Charter) -> CharterVersion | None:
+def open_version(charter: Charter) -> CharterVersion | None:
     return (
         CharterVersion.objects.for_org(charter.organization_id)
         .filter(charter=charter, status__in=[CharterVersion.Status.DRAFT, CharterVersion.Status.OUT_FOR_SIGNATURE])
@@ -305,17 +305,34 @@ def start_amendment(*, charter: Charter, actor, request=None) -> CharterVersion:
     """A new draft version copied from the version in force (or the latest one). The version in
     force stays in force until the amendment is signed."""
     charter = Charter.objects.select_for_update().get(pk=charter.pk, organization_id=charter.organization_id)
-    open_version = _open_version(charter)
-    if open_version is not None:
+    current = open_version(charter)
+    if current is not None:
         raise ValidationError(
-            f"Version {open_version.number} is {open_version.get_status_display().lower()} already: "
-            + ("edit it instead." if open_version.is_draft else "void that request first, or wait for it.")
+            f"Version {current.number} is {current.get_status_display().lower()} already: "
+            + ("edit it instead." if current.is_draft else "void that request first, or wait for it.")
         )
     source = charter.in_force_version or charter.versions.order_by("-number").first()
     version = _copy_as_draft(source, actor)
     _touch(charter)
     _event(charter, "amended", actor=actor, version=version, detail={"from_version": source.number}, request=request)
     return version
+
+
+@transaction.atomic
+def delete_charter(*, charter: Charter, actor, request=None) -> None:
+    """Delete a charter that was never sent for signature (signed history is never deleted)."""
+    charter = Charter.objects.select_for_update().get(pk=charter.pk, organization_id=charter.organization_id)
+    if charter.versions.filter(frozen_at__isnull=False).exists():
+        raise ValidationError("This charter has been sent for signature; its history is kept. Amend it instead.")
+    record(
+        organization=charter.organization,
+        actor=actor,
+        verb="charter.deleted",
+        target=charter,
+        payload={"title": charter.title},
+        request=request,
+    )
+    charter.delete()
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/history/", views.history, name="history"),
     path("<int:pk>/diff/", views.diff, name="diff"),
     path("<int:pk>/amend/", views.amend, name="amend"),
+    path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("<int:pk>/callouts/", views.callout, name="callout"),
     path("versions/<int:pk>/", views.version_detail, name="version"),

@@ -108,7 +108,7 @@ def detail(request, pk):
     charter = _charter(request, pk)
     membership = request.membership
     published = charter.in_force_version
-    open_version = services._open_version(charter)
+    open_version = services.open_version(charter)
     context = {"charter": charter, "published": published, "open_version": open_version}
     if published is not None:
         services.record_view(version=published, actor=request.user, request=request)
@@ -274,7 +274,7 @@ def matrix_edit(request, pk):
     response = render(
         request,
         "charters/_matrix_editor.html",
-        {"version": version, "matrix": version.matrix, "error": error, "focus": args.get("column", "")},
+        {"version": version, "matrix": version.matrix, "error": error},
         status=200,
     )
     response["HX-Trigger"] = "matrix-changed"
@@ -331,6 +331,19 @@ def discard(request, pk):
     else:
         messages.success(request, f"Draft version {version.number} discarded.")
     return redirect("charters:detail", request.organization.slug, version.charter_id)
+
+
+@tenant_view("charter.edit")
+@require_POST
+def delete(request, pk):
+    charter = _charter(request, pk)
+    try:
+        services.delete_charter(charter=charter, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("charters:detail", request.organization.slug, charter.pk)
+    messages.success(request, f"“{charter.title}” deleted.")
+    return redirect("charters:index", request.organization.slug)
 
 
 @tenant_view("charter.edit")

@@ -213,3 +213,13 @@ def test_amend_and_discard_a_draft_version(org, editor, lead, draft):
     assert client.delete(api(org, f"charter-versions/{draft.pk}/")).status_code == 400  # signed: kept
     assert client.delete(api(org, f"charter-versions/{amendment}/")).status_code == 204
     assert list(CharterVersion.objects.values_list("number", flat=True)) == [1]
+
+
+def test_only_a_charter_never_sent_can_be_deleted(org, editor, lead, draft):
+    client = token_client(editor)
+    other = draft_charter(org, editor, title="Scratch")
+    assert client.delete(api(org, f"charters/{other.charter_id}/")).status_code == 204
+    services.send_for_signature(version=draft, actor=editor.user, lead=lead, supporters=[])
+    response = client.delete(api(org, f"charters/{draft.charter_id}/"))
+    assert response.status_code == 400 and "its history is kept" in str(response.json())
+    assert list(CharterVersion.objects.values_list("charter__title", flat=True)) == ["Client Experience Charter"]

@@ -350,3 +350,10 @@ def test_index_queries_do_not_grow_with_charters(org, editor, editor_client, dja
     with django_assert_max_num_queries(15):
         response = editor_client.get(url("index", org) + "?sort=title&kind=team")
     assert response.text.count("Charter ") >= 8 and response.status_code == 200
+
+
+def test_delete_a_charter_from_the_editor(org, editor_client, teammate_client, draft):
+    assert teammate_client.post(url("delete", org, draft.charter_id)).status_code == 403
+    assert "Delete charter" in editor_client.get(url("edit", org, draft.pk)).text
+    response = editor_client.post(url("delete", org, draft.charter_id))
+    assert response.status_code == 302 and not CharterVersion.objects.exists()

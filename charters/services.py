@@ -214,7 +214,8 @@ def save_draft(
     version.revision += 1
     version.updated_by, version.updated_at = actor, timezone.now()
     version.save(update_fields=["title", "content", "revision", "updated_by", "updated_at"])
-    _touch(version.charter, title=title)
+    # The charter's name follows the draft until a version is in force; then the signed title shows.
+    _touch(version.charter, **({} if version.charter.in_force_version_id else {"title": title}))
     _event(version.charter, "edited", actor=actor, version=version, detail={"sections": changed}, request=request)
     return version
 

@@ -423,3 +423,19 @@ def test_in_force_mail_to_every_member_and_one_acknowledgment_reminder(
     assert sweep()["ack_reminders"] == 0
     reminded = {m["to"][0] for m in smtp_server.messages if m["message"]["Subject"].startswith("Have you read")}
     assert reminded == {teammate.user.email, editor.user.email, lead.user.email}
+
+
+def test_an_amendments_new_title_shows_only_once_it_is_in_force(editor, lead, draft):
+    sign_all(send(draft, editor, lead))
+    charter = draft.charter
+    charter.refresh_from_db()
+    amendment = services.start_amendment(charter=charter, actor=editor.user)
+    services.save_draft(
+        version=amendment, actor=editor.user, revision=amendment.revision, title="Renamed", content=amendment.content
+    )
+    charter.refresh_from_db()
+    assert charter.title == "Client Experience Charter"
+    amendment.refresh_from_db()
+    sign_all(send(amendment, editor, lead))
+    charter.refresh_from_db()
+    assert charter.title == "Renamed"

@@ -1309,7 +1309,7 @@ def limit_breaches(organization, day: date, person_days: Decimal, budget: Decima
             )
     if program.budget_per_quarter is not None:
         remaining = program.budget_per_quarter - usage["budget"]
-        if budget > remaining:
+        if budget > 0 and budget > remaining:  # a no-cost approval never breaks the budget
             breaches.append(
                 f"It needs a budget of {budget:,} {program.currency}; {max(remaining, 0):,} remain this quarter."
             )

@@ -154,6 +154,14 @@ def test_limits_count_the_month_and_the_fiscal_quarter(ny_org, owner, member):
     assert AuditEvent.objects.filter(verb="board.limits_overridden", target_id=str(candidate.pk)).exists()
     # 20 + 12 + 0.5 = 32.5 used of 30 this month
     assert committed(org, date(2026, 11, 3))["person_days_remaining"] == Decimal("-2.5")
+    # Without a capacity limit, only money counts, and an approval that costs nothing never breaks the budget.
+    services.set_limits(
+        organization=org, actor=executive, capacity_person_days_per_month=None, budget_per_quarter=10000
+    )
+    free = make_initiative(org, owner, Status.RANKED, title="Free fix")
+    with pytest.raises(ValidationError, match="500.00 remain this quarter"):
+        services.decide(**{**decide, "initiative": free, "person_days": 1, "budget": 600})
+    assert services.decide(**{**decide, "initiative": free, "person_days": 1, "budget": 0}).override_reason == ""
 
 
 @pytest.mark.django_db

@@ -252,3 +252,21 @@ def test_an_idea_raised_from_a_feedback_case_links_back(org, people, owner_clien
     assert response.status_code == 302 and (idea.case, idea.response) == (case, case.response)
     page = owner_client.get(url(org, "detail", idea.pk)).content.decode()
     assert reverse("feedback:case_detail", args=[org.slug, case.pk]) in page
+
+
+def test_home_page_attention_items(org, owner, member, owner_client):
+    voter = member(Role.EXECUTIVE)
+    make_initiative(org, owner, title="Waiting idea")
+    a, b = (make_initiative(org, owner, Status.QUALIFIED, title=t) for t in ("A", "B"))
+    round_ = services.open_round(
+        organization=org,
+        actor=owner,
+        title="Winter list",
+        initiatives=[a, b],
+        stakeholders=[voter],
+        closes_at=timezone.now() + timedelta(days=2),
+    )
+    html = owner_client.get(reverse("org_home", args=[org.slug])).content.decode()
+    assert "1 idea to qualify" in html and "Winter list" not in html
+    html = client_for(voter).get(reverse("org_home", args=[org.slug])).content.decode()
+    assert "Rank the initiatives of “Winter list”" in html and url(org, "round", round_.pk) in html

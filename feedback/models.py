@@ -141,7 +141,7 @@ class Project(TenantModel):
 
     code = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="projects")
+    client = models.ForeignKey(Client, on_delete=models.RESTRICT, related_name="projects")
     project_manager = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.DESIGN)
@@ -251,9 +251,9 @@ class Batch(TenantModel):
 
     name = models.CharField(max_length=200)
     projects = models.ManyToManyField(Project, through="BatchProject", related_name="batches")
-    template_version = models.ForeignKey(SurveyTemplateVersion, on_delete=models.PROTECT, related_name="batches")
+    template_version = models.ForeignKey(SurveyTemplateVersion, on_delete=models.RESTRICT, related_name="batches")
     personal_message = models.TextField(blank=True)
-    sender = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    sender = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="+")
     reply_to = models.EmailField()
     send_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
@@ -287,7 +287,7 @@ class Batch(TenantModel):
 
 class BatchProject(TenantModel):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="batch_projects")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "batch", "project"], name="batchproject_unique")]
@@ -304,7 +304,7 @@ class BatchContact(TenantModel):
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="batch_contacts")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT, related_name="+")
     skip_reason = models.CharField(max_length=16, choices=SkipReason.choices, blank=True)
 
     class Meta:
@@ -325,7 +325,7 @@ class SurveyRequest(TenantModel):
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="requests")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="requests")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="requests")
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT, related_name="requests")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     nonce = models.CharField(max_length=32)
     token_hash = models.CharField(max_length=64, db_index=True)
@@ -368,11 +368,11 @@ class Response(TenantModel):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="responses")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="responses")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="responses")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="responses")
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT, related_name="responses")
     project_manager = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     contact_kind = models.CharField(max_length=16, choices=Contact.Kind.choices)
-    template_version = models.ForeignKey(SurveyTemplateVersion, on_delete=models.PROTECT, related_name="+")
+    template_version = models.ForeignKey(SurveyTemplateVersion, on_delete=models.RESTRICT, related_name="+")
     language = models.CharField(max_length=8, choices=LANGUAGES, default="en")
     nps_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     answers = models.JSONField(default=dict)
@@ -435,7 +435,7 @@ class FollowUpCase(TenantModel):
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="case")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="cases")
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="cases")
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT, related_name="cases")
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     owner = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     trigger = models.CharField(max_length=24, choices=Trigger.choices)

@@ -264,11 +264,12 @@ class SignatureRequestViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet)
     @action(detail=True, methods=["post"])
     def void(self, request, org_slug, pk):
         """Stop a pending request. Returns the new draft (a copy of the voided version)."""
+        signature_request = self.get_object()  # 404 before any validation
         serializer = s.CharterReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         draft = _call(
             services.void,
-            signature_request=self.get_object(),
+            signature_request=signature_request,
             actor=request.user,
             reason=serializer.validated_data["reason"],
             request=request,

@@ -38,6 +38,7 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings serve the manifest
 
 
 def print_table(results: list[Result]) -> None:

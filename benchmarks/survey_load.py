@@ -18,7 +18,7 @@ LEVELS = (10, 50, 100)
 ANSWERS = {"nps": "9", "reason": "Clear plans and quick answers.", "responsiveness": "5"}
 
 
-def make_links(count: int) -> list[str]:
+def make_links(count: int) -> tuple[object, list[str]]:
     from django.utils import timezone
 
     from cxprogram.accounts.models import User
@@ -29,10 +29,10 @@ def make_links(count: int) -> list[str]:
     from feedback import services
     from feedback.models import Batch, Client, Contact, Project, SurveyRequest
 
-    Organization.objects.filter(slug="bench-survey").delete()
-    organization = Organization.objects.create(name="Bench Survey Co", slug="bench-survey")
+    run_id = timezone.now().strftime("%Y%m%d%H%M%S")
+    organization = Organization.objects.create(name="Bench Survey Co", slug=f"bench-survey-{run_id}")
     activate(organization)
-    user, _ = User.objects.get_or_create(email="pm@bench-survey.example")
+    user = User.objects.create(email=f"pm-{run_id}@bench-survey.example")
     pm = Membership.objects.create(organization=organization, user=user, roles=[Role.PROJECT_MANAGER])
     client = Client.objects.create(organization=organization, name="Load Client")
     project = Project.objects.create(
@@ -69,7 +69,7 @@ def make_links(count: int) -> list[str]:
         batch_size=2000,
         ignore_conflicts=True,
     )
-    return [f"/s/{tokens.make_token(services.TOKEN_PURPOSE, n)}/" for n in nonces]
+    return organization, [f"/s/{tokens.make_token(services.TOKEN_PURPOSE, n)}/" for n in nonces]
 
 
 def load(port: int, paths: list[str], concurrency: int, seconds: float, form: dict) -> dict:
@@ -104,7 +104,7 @@ def run(quick: bool = False) -> list[Result]:
     from feedback.models import Response
 
     seconds = 5 if quick else 15
-    links = make_links(4000 if quick else 30000)
+    organization, links = make_links(4000 if quick else 30000)
     port = free_port()
     env = process_env(BENCHMARK_ENDPOINTS="true", SURVEY_RATE_LIMIT_PER_IP=10**9)
     results, used, accepted = [], 0, 0
@@ -133,7 +133,7 @@ def run(quick: bool = False) -> list[Result]:
                 Result("survey_load", f"floor p99, {name}", floor["p99"], "ms"),
                 Result("survey_load", f"survey errors, {name}", survey["errors"], "", "0", survey["errors"] == 0),
             ]
-    stored = Response.objects.filter(organization__slug="bench-survey").count()
+    stored = Response.objects.filter(organization=organization).count()
     results.append(
         Result(
             "survey_load", "stored responses = accepted submits", stored, "rows", f"= {accepted}", stored == accepted

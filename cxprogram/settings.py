@@ -19,7 +19,7 @@ EMBEDDED = "SECRET_KEY" not in env
 SECRET_KEY = env("SECRET_KEY", default="embedded-default-not-for-production-" + "x" * 32)
 DEBUG = env.bool("DEBUG", default=EMBEDDED)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [

@@ -151,7 +151,7 @@ def test_send_page_freezes_and_mails_the_lead(
     assert draft.status == "out_for_signature" and len(draft.content_hash) == 64
     signer = Signer.objects.get(membership=lead)
     (mail,) = smtp_server.to(lead.user.email)
-    assert "http://localhost:8000" + url("sign", org, signer.pk) in mail.get_body(("plain",)).get_content()
+    assert "http://127.0.0.1:8000" + url("sign", org, signer.pk) in mail.get_body(("plain",)).get_content()
 
 
 def test_sending_an_empty_draft_shows_a_clear_message(org, editor, editor_client, lead):

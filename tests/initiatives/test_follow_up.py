@@ -64,7 +64,7 @@ def test_digest_content(setup, smtp_server):
     assert "Pick a tool" not in text
     assert f"- {running.code} Weekly client status email: In progress, on track, due 15 Jan 2027" in owned
     assert "Draft the template" in smtp_server.html(message)
-    assert f"http://localhost:8000/o/{org.slug}/initiatives/actions/" in text
+    assert f"http://127.0.0.1:8000/o/{org.slug}/initiatives/actions/" in text
 
 
 def test_each_organization_gets_its_digest_on_its_own_monday_morning(smtp_server):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -604,11 +604,6 @@ def _send_survey_mail(survey_request: SurveyRequest, connection, commit, *, remi
     )
 
 
-def _first_reminder_at(sent_at: datetime, organization) -> datetime | None:
-    schedule = feedback_settings(organization).reminder_schedule
-    return sent_at + timedelta(days=schedule[0]) if schedule else None
-
-
 def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = DISPATCH_CHUNKS) -> int:
     """Claim and send a batch's queued requests, chunk by chunk, at most `max_chunks` chunks, then hand
     the rest to a fresh task, so that tasks stay short and workers stay responsive. Every step is its own
@@ -620,6 +615,8 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
             .select_related("organization", "sender__user", "template_version")
             .get(pk=batch_id)
         )
+        schedule = feedback_settings(organization).reminder_schedule
+    first_reminder = timedelta(days=schedule[0]) if schedule else None
     sent = 0
     connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
     more = False
@@ -634,7 +631,8 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
                 )
             for survey_request in requests:
                 survey_request.batch = batch
-                sent += _deliver_request(survey_request, claim_id, connection)
+                sent += _deliver_request(survey_request, claim_id, connection, first_reminder)
+            _recount(organization, batch_id)
         else:
             more = True
     finally:
@@ -649,21 +647,30 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
     return sent
 
 
-def _deliver_request(survey_request: SurveyRequest, claim_id: str, connection) -> int:
+def _recount(organization: Organization, batch_id: int) -> None:
+    """The batch's sent and failed counts, from its requests (once per chunk, not once per mail)."""
+    with use_organization(organization):
+        counts = dict(
+            SurveyRequest.objects.filter(batch_id=batch_id, state__in=["sent", "failed", "bounced"])
+            .values_list("state")
+            .annotate(n=Count("pk"))
+            .values_list("state", "n")
+        )
+        Batch.objects.filter(pk=batch_id).update(
+            sent_count=counts.get("sent", 0) + counts.get("bounced", 0), failed_count=counts.get("failed", 0)
+        )
+
+
+def _deliver_request(survey_request: SurveyRequest, claim_id: str, connection, first_reminder=None) -> int:
     import smtplib
 
     organization = survey_request.batch.organization
     claimed = SurveyRequest.objects.filter(pk=survey_request.pk, claim_id=claim_id, state=SurveyRequest.State.SENDING)
-    batch_row = Batch.objects.filter(pk=survey_request.batch_id)
 
     def fail(reason: str, *, was_sent: bool = False) -> int:
         with use_organization(organization):
             rows = SurveyRequest.objects.filter(pk=survey_request.pk) if was_sent else claimed
-            if rows.update(state=SurveyRequest.State.FAILED, last_error=reason[:300], next_reminder_at=None):
-                counts = {"failed_count": F("failed_count") + 1}
-                if was_sent:
-                    counts["sent_count"] = F("sent_count") - 1
-                batch_row.update(**counts)
+            rows.update(state=SurveyRequest.State.FAILED, last_error=reason[:300], next_reminder_at=None)
         return 0
 
     if not survey_request.contact.mailable:
@@ -671,16 +678,15 @@ def _deliver_request(survey_request: SurveyRequest, claim_id: str, connection) -
 
     def commit(message_id: str) -> bool:
         now = timezone.now()
-        if not claimed.update(
-            state=SurveyRequest.State.SENT,
-            sent_at=now,
-            message_id=message_id[:200],
-            next_reminder_at=_first_reminder_at(now, organization),
-            last_error="",
-        ):
-            return False
-        batch_row.update(sent_count=F("sent_count") + 1)
-        return True
+        return bool(
+            claimed.update(
+                state=SurveyRequest.State.SENT,
+                sent_at=now,
+                message_id=message_id[:200],
+                next_reminder_at=now + first_reminder if first_reminder else None,
+                last_error="",
+            )
+        )
 
     try:
         _send_survey_mail(survey_request, connection, commit, reminder=False)

@@ -113,7 +113,7 @@ class InitiativeViewSet(
     def qualify(self, request, *args, **kwargs):
         return self._transition(request, "qualify")
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.InitiativeSerializer)
+    @extend_schema(request=s.TransitionReasonSerializer, responses=s.InitiativeSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
         return self._transition(request, "decline")
@@ -128,28 +128,28 @@ class InitiativeViewSet(
     def rank(self, request, *args, **kwargs):
         return self._transition(request, "rank")
 
-    @extend_schema(request=s.ScheduleSerializer, responses=s.InitiativeSerializer)
+    @extend_schema(request=s.InitiativeScheduleSerializer, responses=s.InitiativeSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request, *args, **kwargs):
         return self._transition(request, "schedule")
 
-    @extend_schema(request=s.NoInputSerializer, responses=s.InitiativeSerializer)
+    @extend_schema(request=s.EmptyBodySerializer, responses=s.InitiativeSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, *args, **kwargs):
         return self._transition(request, "start")
 
-    @extend_schema(request=s.NoInputSerializer, responses=s.InitiativeSerializer)
+    @extend_schema(request=s.EmptyBodySerializer, responses=s.InitiativeSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, *args, **kwargs):
         return self._transition(request, "complete")
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.InitiativeSerializer)
+    @extend_schema(request=s.TransitionReasonSerializer, responses=s.InitiativeSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
         return self._transition(request, "cancel")
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, *args, **kwargs):
         events = self.get_object().timeline.all()[:200]
         return Response(s.TimelineEventSerializer(events, many=True).data)
@@ -157,13 +157,13 @@ class InitiativeViewSet(
 
 TRANSITION_SERIALIZERS = {
     "qualify": s.QualifySerializer,
-    "decline": s.ReasonSerializer,
-    "cancel": s.ReasonSerializer,
+    "decline": s.TransitionReasonSerializer,
+    "cancel": s.TransitionReasonSerializer,
     "merge": s.MergeSerializer,
     "rank": s.RankSerializer,
-    "schedule": s.ScheduleSerializer,
-    "start": s.NoInputSerializer,
-    "complete": s.NoInputSerializer,
+    "schedule": s.InitiativeScheduleSerializer,
+    "start": s.EmptyBodySerializer,
+    "complete": s.EmptyBodySerializer,
 }
 
 
@@ -223,7 +223,7 @@ class RankingRoundViewSet(
             )
         )
 
-    @extend_schema(request=s.NoInputSerializer, responses=s.RankingRoundSerializer)
+    @extend_schema(request=s.EmptyBodySerializer, responses=s.RankingRoundSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, *args, **kwargs):
         round_ = self.get_object()
@@ -290,11 +290,11 @@ class MeetingViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def get_base_queryset(self):
         return Meeting.objects.for_org(self.organization).prefetch_related("agenda", "attendance")
 
-    @extend_schema(request=s.AttendanceSerializer, responses=s.MeetingSerializer)
+    @extend_schema(request=s.MeetingAttendanceSerializer, responses=s.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def attendance(self, request, *args, **kwargs):
         meeting = self.get_object()
-        serializer = s.AttendanceSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = s.MeetingAttendanceSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         present = serializer.validated_data["present"]
         _run(
@@ -304,7 +304,7 @@ class MeetingViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         )
         return Response(s.MeetingSerializer(self.get_base_queryset().get(pk=meeting.pk)).data)
 
-    @extend_schema(request=s.NoInputSerializer, responses=s.MeetingSerializer)
+    @extend_schema(request=s.EmptyBodySerializer, responses=s.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def agenda(self, request, *args, **kwargs):
         meeting = self.get_object()

@@ -109,7 +109,7 @@ class QualifySerializer(OrgScopedMixin, serializers.Serializer):
     scoped = {"domain": Domain}
 
 
-class ReasonSerializer(serializers.Serializer):
+class TransitionReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, default="")
 
 
@@ -122,12 +122,12 @@ class RankSerializer(serializers.Serializer):
     priority = serializers.IntegerField()
 
 
-class ScheduleSerializer(serializers.Serializer):
+class InitiativeScheduleSerializer(serializers.Serializer):
     target_start = serializers.DateField()
     target_end = serializers.DateField()
 
 
-class NoInputSerializer(serializers.Serializer):
+class EmptyBodySerializer(serializers.Serializer):
     pass
 
 
@@ -233,7 +233,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         return [a.membership_id for a in obj.attendance.all()]
 
 
-class AttendanceSerializer(OrgScopedMixin, serializers.Serializer):
+class MeetingAttendanceSerializer(OrgScopedMixin, serializers.Serializer):
     present = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.none(), many=True)
     scoped = {"present": Membership}
 

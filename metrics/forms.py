@@ -34,7 +34,7 @@ class FilterForm(forms.Form):
     """The dashboards' filters: a period (the last N months, or from/to months) and a slice. Bad values are
     ignored (the defaults apply), so a hand-edited URL never breaks a page."""
 
-    months = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, label="Period")
+    months = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="12", label="Period")
     start = MonthField(required=False, label="From month")
     end = MonthField(required=False, label="To month")
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False, empty_label="All units")

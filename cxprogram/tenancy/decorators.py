@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from .selectors import resolve_membership
 
@@ -27,6 +28,7 @@ def tenant_view(permission: str | None = "org.view"):
             membership = resolve_membership(request.user, org_slug)
             request.organization = membership.organization
             request.membership = membership
+            timezone.activate(membership.organization.tz)  # pages show the organization's local time
             if membership.needs_two_factor and not has_totp(request.user):
                 messages.warning(
                     request,

@@ -1,8 +1,11 @@
+from django.utils import timezone
+
 from .context import deactivate
 
 
 class TenantContextMiddleware:
-    """No organization is current at the start or after the end of a request; tenant views set it."""
+    """No organization (nor its time zone) is current at the start or after the end of a request;
+    tenant views set them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,3 +18,4 @@ class TenantContextMiddleware:
             return self.get_response(request)
         finally:
             deactivate()
+            timezone.deactivate()

@@ -268,3 +268,18 @@ def test_htmx_fonts_and_css_are_served_from_static(live_server):
             assert response.status == 200, path
             assert content_type in response.headers["Content-Type"], (path, response.headers["Content-Type"])
             assert len(response.read()) > 500, path
+
+
+@pytest.mark.django_db
+def test_pages_show_times_in_the_organization_time_zone(owner_client, org, owner):
+    from datetime import UTC, datetime
+
+    from cxprogram.audit.models import AuditEvent
+
+    org.time_zone = "Asia/Tokyo"
+    org.save()
+    AuditEvent.objects.create(
+        organization=org, actor=owner.user, verb="tz.check", created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    )
+    body = owner_client.get(f"/o/{org.slug}/audit/").content.decode()
+    assert "2 Mar 2026 08:30" in body  # 23:30 UTC is 08:30 the next morning in Tokyo

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.common import BENCH_DB, Result, process_env
 
-BENCHMARKS = ["survey_load", "feedback_send", "metrics_dashboard", "imports", "charter_pdf", "tenant_scale"]
+BENCHMARKS = ["survey_load", "feedback_send", "metrics_dashboard", "feedback_import", "charter_pdf"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -5,9 +5,11 @@ plotly's JSON schema, rendered in the browser by static/metrics/charts.js.
 Charts never rely on colour alone: every bar and point carries its figure as a text label, and the promoter /
 passive / detractor bars also differ by pattern. Each point links to the responses behind it."""
 
+import hashlib
 from datetime import date
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.urls import reverse
 
 from cxprogram.tenancy.models import Membership, Unit
@@ -76,6 +78,21 @@ class Dashboard:
     def names(self, model, keys) -> dict:
         return names(self.organization, model, keys)
 
+    def cached(self, name: str, compute):
+        """Figures that scan whole tables (accounts, revenue, behaviors), computed once per rollup refresh for a
+        large organization: the page shows them "as of" that refresh, like the rest. Small organizations
+        (never rolled up) always compute them live."""
+        refreshed = self.metrics.settings.rollups_refreshed_at
+        if refreshed is None:
+            return compute()
+        parts = (self.organization.pk, refreshed.isoformat(), name, self.period, self.slice)
+        key = "metrics:figures:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, CACHE_SECONDS)
+        return value
+
     # --- the page ------------------------------------------------------------------------------------
 
     def build(self) -> dict:
@@ -88,9 +105,9 @@ class Dashboard:
         by_pm = m.nps_by(period, "project_manager", slc)
         requests_trend = m.requests_trend(period, slc, grain)
         requests = sum_requests([fig for _, fig in requests_trend])
-        revenue_trend = m.revenue_trend(period, slc)
-        revenue = m.revenue(period, slc)
-        accounts = m.accounts(period, slc)
+        revenue_trend = self.cached("revenue_trend", lambda: m.revenue_trend(period, slc))
+        revenue = self.cached("revenue", lambda: m.revenue(period, slc))
+        accounts = self.cached("accounts", lambda: m.accounts(period, slc))
         cases = m.cases(slc)
         targets = targets_in_force(self.organization, today, slc.unit_id)
         unit_names = self.names(Unit, [k for k, _ in by_unit])
@@ -155,17 +172,28 @@ class Dashboard:
             "revenue": revenue,
         }
 
+    def behavior_figures(self) -> dict:
+        m, period, before = self.metrics, self.period, self.period.previous()
+        return {
+            "now_p": m.participation(period, self.slice),
+            "then_p": m.participation(before, self.slice),
+            "now_sla": m.cases_within_sla(period),
+            "then_sla": m.cases_within_sla(before),
+            "ideas": m.ideas_generated(period),
+            "ideas_before": m.ideas_generated(before),
+            "acknowledgment": m.acknowledgment(self.slice.unit_id),
+            "adoption": m.adoption(),
+            "callouts": m.callouts(period),
+        }
+
     def behaviors(self, targets) -> list[dict]:
-        m, period = self.metrics, self.period
-        before = period.previous()
-        now_p, then_p = m.participation(period, self.slice), m.participation(before, self.slice)
-        now_sla, then_sla = m.cases_within_sla(period), m.cases_within_sla(before)
-        ideas, ideas_before = m.ideas_generated(period), m.ideas_generated(before)
-        acknowledgment = m.acknowledgment(self.slice.unit_id)
-        adoption = m.adoption()
+        figures = self.cached("behaviors", self.behavior_figures)
+        now_p, then_p = figures["now_p"], figures["then_p"]
+        now_sla, then_sla = figures["now_sla"], figures["then_sla"]
+        ideas, ideas_before = figures["ideas"], figures["ideas_before"]
+        acknowledgment, adoption, callouts = figures["acknowledgment"], figures["adoption"], figures["callouts"]
         latest = adoption["latest"]
         earlier = adoption["trend"][-2] if len(adoption["trend"]) > 1 else None
-        callouts = m.callouts(period)
         tiles = [
             self.tile(
                 "feedback_participation",
@@ -541,6 +569,15 @@ def adoption_figure(results) -> dict:
         ],
         "layout": {**LAYOUT, "yaxis": {"title": {"text": "Score (0-100)"}, "range": [0, 110]}, "showlegend": False},
     }
+
+
+CACHE_SECONDS = 24 * 3600  # keys change with every refresh; this only bounds what an idle cache keeps
+
+
+def warm(organization) -> None:
+    """After a rollup refresh: compute the default dashboard (last 12 months, everyone) once."""
+    metrics = Metrics(organization)
+    Dashboard(organization, Period.last_months(12, metrics.today())).build()
 
 
 def sum_figures(figures, min_n):

@@ -1,7 +1,8 @@
 """Demo metrics for Harborview Design Group, after feedback's demo: 24 months of revenue per client (steady
 accounts, growing and shrinking ones, clients lost and clients won), proposals, targets for the charter's
-metrics, two quarters of the CX adoption assessment, and last month's board report. Then the rollups and
-the targets are computed, so every chart and tile has something to say."""
+metrics, two quarters of the CX adoption assessment, and last month's board report. Then the targets are
+evaluated, so every chart and tile has something to say. (A demo-sized organization is computed live: no
+rollups.)"""
 
 import random
 from datetime import timedelta
@@ -159,5 +160,4 @@ def seed(organization, people: dict) -> None:
         commentary=COMMENTARY,
         created_by=people["cx_coe"].user,
     )
-    services.refresh_rollups(organization)
     services.evaluate_targets(organization)

@@ -71,17 +71,18 @@ def _local_midnight(day: date, tz) -> datetime:
 
 def refresh_rollups(organization: Organization, since: date | None = None) -> int:
     """Recompute MonthlyRollup for the months from `since` (default: from the first response) up to the
-    current month, which stays live, then move the boundary. Returns the number of rollup rows written.
+    current month included, and move the boundary past it: the dashboards then read these counts, as of now
+    (the page says so). Returns the number of rollup rows written.
 
     Incremental runs pass the earliest month touched since the last refresh (see `months_to_refresh`)."""
     tz = organization.tz
-    current = month_start(timezone.localdate(timezone=tz))
+    current = add_months(month_start(timezone.localdate(timezone=tz)), 1)
     with transaction.atomic():
         settings = metrics_settings(organization)
         settings = MetricsSettings.objects.select_for_update().get(pk=settings.pk)
         start = month_start(since) if since else date(1970, 1, 1)
         if settings.rollup_through and settings.rollup_through < current:
-            start = min(start, settings.rollup_through)  # the months that went by since are rolled up too
+            start = min(start, add_months(settings.rollup_through, -1))  # the month that closed since, too
         since_dt, until_dt = _local_midnight(start, tz), _local_midnight(current, tz)
         responses = (
             Response.objects.for_org(organization)
@@ -170,8 +171,23 @@ def months_to_refresh(organization: Organization) -> date | None | bool:
     months = [m.date() if isinstance(m, datetime) else m for m in (first_response, first_request) if m]
     current = month_start(timezone.localdate(timezone=tz))
     if not months:
-        return False if settings.rollup_through == current else current
+        return False if settings.rollup_through == add_months(current, 1) else current
     return min(months)
+
+
+# Below this many responses every figure is computed live, in a few milliseconds: rollups (and their
+# "as of" delay) are only worth it for large organizations.
+ROLLUP_MIN_RESPONSES = 20_000
+
+
+def needs_rollups(organization: Organization) -> bool:
+    if metrics_settings(organization).rollup_through is not None:
+        return True
+    return (
+        Response.objects.for_org(organization)
+        .filter(nps_score__isnull=False)[ROLLUP_MIN_RESPONSES - 1 : ROLLUP_MIN_RESPONSES]
+        .exists()
+    )
 
 
 # --- Revenue and proposals ---------------------------------------------------------------------------

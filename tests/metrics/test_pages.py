@@ -292,3 +292,17 @@ def test_settings_change_the_minimum(owner_client, org, data):
 def test_outsiders_never_see_figures(outsider_client, org, data):
     assert outsider_client.get(url(org, "index")).status_code == 404
     assert outsider_client.get(url(org, "client", data["a"].client_id)).status_code == 404
+
+
+def test_large_organizations_read_rollups_and_say_how_fresh(owner_client, org, data, monkeypatch):
+    from metrics import tasks
+
+    monkeypatch.setattr(services, "ROLLUP_MIN_RESPONSES", 5)  # this organization counts as large
+    tasks.refresh_rollups()
+    page = owner_client.get(url(org, "index")).content.decode()
+    assert "+9 ±53 (n=11)" in page and "Figures as of" in page
+    # a new answer shows once the periodic task has run again
+    data["builder"].add([0, 0], project=data["b"], submitted_at=recent(3))
+    assert "(n=11)" in owner_client.get(url(org, "index")).content.decode()
+    tasks.refresh_rollups()
+    assert "(n=13)" in owner_client.get(url(org, "index")).content.decode()

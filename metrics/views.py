@@ -37,6 +37,9 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+# The executive summary's few headline figures.
+SUMMARY_KEYS = ("nps", "response_rate", "net_revenue_retention", "revenue_at_risk", "feedback_participation",
+                "adoption_score")  # fmt: skip
 
 
 def _filters(request) -> FilterForm:
@@ -167,11 +170,13 @@ def summary(request):
     form, dashboard = _dashboard(request)
     context = dashboard.build()
     themes = detractor_themes(request.organization, form.period, form.slice)
+    headline = [t for t in context["tiles"] + context["behaviors"] if t.get("key") in SUMMARY_KEYS]
     return render(
         request,
         "metrics/summary.html",
         {
             **context,
+            "headline": headline,
             "form": form,
             "themes": themes,
             "root_causes": root_causes(request.organization, form.period),

@@ -113,7 +113,12 @@ def test_executive_summary_counts_detractor_themes(owner_client, org, data):
     # detractors: three "late again" (Healthcare's 3, …) — only the 3 is a detractor there; Water's 2, 1, 6 are slow
     assert themes["Schedule"] == 1
     assert themes["Responsiveness"] == 3
-    assert "Words looked for" in response.content.decode()
+    page = response.content.decode()
+    assert "Words looked for" in page
+    assert [t["key"] for t in response.context["headline"]] == [
+        "nps", "response_rate", "revenue_at_risk", "net_revenue_retention", "feedback_participation", "adoption_score"
+    ]  # fmt: skip
+    assert "+9" in page
 
 
 def test_client_account_page(owner_client, org, data):

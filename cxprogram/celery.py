@@ -15,7 +15,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "expire-invitations": {"task": "tenancy.expire_invitations", "schedule": 3600.0},
     "charters-sweep": {"task": "charters.sweep", "schedule": 600.0},
     "feedback-send-due-batches": {"task": "feedback.send_due_batches", "schedule": 60.0},
     "feedback-send-due-reminders": {"task": "feedback.send_due_reminders", "schedule": 300.0},

@@ -117,7 +117,9 @@ class MetricQuerySerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        organization = self.context["organization"]
+        organization = self.context.get("organization")
+        if organization is None:  # schema generation: no tenant, nothing to choose from
+            return
         for name, model in {
             "unit": Unit,
             "project_manager": Membership,

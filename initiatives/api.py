@@ -265,7 +265,7 @@ class BoardMemberViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.Gen
         return BoardMember.objects.for_org(self.organization).select_related("membership__user").order_by("pk")
 
     @extend_schema(request=s.BoardMembersSetSerializer, responses=s.BoardMemberSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="set")
+    @action(detail=False, methods=["post"], url_path="set", pagination_class=None)
     def set_members(self, request, *args, **kwargs):
         serializer = s.BoardMembersSetSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 proposal records with CSV import, targets, adoption assessments. Every write goes through the services."""
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -265,7 +266,8 @@ class AdoptionSurveyViewSet(
             **serializer.validated_data,
         )
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"], pagination_class=None)
     def results(self, request, org_slug):
         """Overall score (0-100) and score per dimension, by quarter."""
         return Response(Metrics(self.organization).adoption())

@@ -27,10 +27,9 @@ class HasOrgPermission(permissions.BasePermission):
 
 
 class TenantViewSetMixin:
-    """Resolve the organization from the URL and scope everything to it.
-
-    Subclasses set `model` (a TenantModel) or override `get_base_queryset`, and `permissions`, a dict
-    from action (or "read"/"write") to a permission name from tenancy.permissions."""
+    # Resolves the organization from the URL and scopes everything to it. Subclasses set `model` (a
+    # TenantModel) or override `get_base_queryset`, `read_permission` / `write_permission`, and
+    # optionally `permissions_by_action`. (A comment, not a docstring: the API docs would show it.)
 
     permission_classes = [permissions.IsAuthenticated, HasOrgPermission]
     permissions_by_action: dict[str, str] = {}

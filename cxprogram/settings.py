@@ -212,6 +212,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have a "kind" or "source" field with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "CharterKindEnum": "charters.models.Charter.Kind",
+        "CalloutKindEnum": "charters.models.Callout.Kind",
+        "ContactKindEnum": "feedback.models.Contact.Kind",
+        "ImportKindEnum": "feedback.models.ImportJob.Kind",
+        "TimelineEventKindEnum": "initiatives.models.TimelineEvent.Kind",
+        "AgendaItemKindEnum": "initiatives.models.AgendaItem.Kind",
+        "InitiativeSourceEnum": "initiatives.models.Source",
+        "RecordSourceEnum": "metrics.models.RevenueRecord.Source",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

@@ -785,18 +785,27 @@ def send_reminder(organization: Organization, survey_request_id: int) -> bool:
     following = survey_request.sent_at + timedelta(days=schedule[n + 1]) if n + 1 < len(schedule) else None
 
     def commit(message_id: str) -> bool:
-        return bool(
-            SurveyRequest.objects.filter(
+        # Lock the row on its own columns first: PostgreSQL re-checks those after waiting for a
+        # concurrent worker, whereas an UPDATE filtered through joins (a subquery) would not, and two
+        # workers could both count the same reminder as theirs.
+        locked = (
+            SurveyRequest.objects.select_for_update(of=("self",))
+            .select_related("contact", "batch")
+            .filter(
                 pk=survey_request.pk,
                 reminders_sent=n,
                 next_reminder_at__lte=now,
                 responded_at__isnull=True,
                 revoked_at__isnull=True,
-                contact__opted_out_at__isnull=True,
-                contact__bounced_at__isnull=True,
-                batch__state__in=[Batch.State.SENT, Batch.State.SENDING],
-            ).update(reminders_sent=n + 1, last_reminded_at=timezone.now(), next_reminder_at=following)
+            )
+            .first()
         )
+        if locked is None or reminder_stop_reason(locked, now):
+            return False
+        SurveyRequest.objects.filter(pk=locked.pk).update(
+            reminders_sent=n + 1, last_reminded_at=timezone.now(), next_reminder_at=following
+        )
+        return True
 
     connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
     try:

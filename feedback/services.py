@@ -977,23 +977,25 @@ def answer_lines(response: Response) -> list[tuple[str, str]]:
 
 def mail_case_alert(case: FollowUpCase) -> bool:
     """The alert to the owner and the CX CoE, once per case."""
-    if not FollowUpCase.objects.filter(pk=case.pk, alerted_at__isnull=True).update(alerted_at=timezone.now()):
-        return False
-    recipients = case_recipients(case)
-    if not recipients:
-        return False
-    organization = case.organization
-    send_templated_mail(
-        to=recipients,
-        template="feedback/email/case_alert",
-        context={
-            "case": case,
-            "organization": organization,
-            "response": case.response,
-            "answers": answer_lines(case.response),
-            "url": absolute_url(reverse("feedback:case_detail", args=[organization.slug, case.pk])),
-        },
-    )
+    # The claim commits only with the mail: a failed send leaves the alert to the task's retry.
+    with transaction.atomic():
+        if not FollowUpCase.objects.filter(pk=case.pk, alerted_at__isnull=True).update(alerted_at=timezone.now()):
+            return False
+        recipients = case_recipients(case)
+        if not recipients:
+            return False
+        organization = case.organization
+        send_templated_mail(
+            to=recipients,
+            template="feedback/email/case_alert",
+            context={
+                "case": case,
+                "organization": organization,
+                "response": case.response,
+                "answers": answer_lines(case.response),
+                "url": absolute_url(reverse("feedback:case_detail", args=[organization.slug, case.pk])),
+            },
+        )
     return True
 
 
@@ -1035,10 +1037,11 @@ def overdue_cases(now: datetime | None = None):
     return FollowUpCase.objects.exclude(state=FollowUpCase.State.RESOLVED).filter(due_at__lt=now or timezone.now())
 
 
-def remind_overdue_case(case_id: int) -> bool:
-    """At most one overdue reminder per case per day; escalate to the unit leader once it has been
-    overdue for the organization's escalation days."""
-    now = timezone.now()
+def remind_overdue_case(case_id: int, now: datetime | None = None) -> bool:
+    """At most one overdue reminder per case per day (in the organization's time zone); escalate to the
+    unit leader once it has been overdue for the organization's escalation days. Each claim commits only
+    with its mail, so a failed send is tried again by the task's retry."""
+    now = now or timezone.now()
     case = (
         FollowUpCase.objects.select_related("organization", "owner__user", "client", "project", "response")
         .filter(pk=case_id)
@@ -1050,24 +1053,27 @@ def remind_overdue_case(case_id: int) -> bool:
     organization = case.organization
     url = absolute_url(reverse("feedback:case_detail", args=[organization.slug, case.pk]))
     sent = False
-    if FollowUpCase.objects.filter(
-        Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=now - timedelta(hours=23)), pk=case.pk
-    ).update(last_reminded_at=now):
-        recipients = case_recipients(case)
-        if recipients:
-            send_templated_mail(
-                to=recipients[:1],
-                template="feedback/email/case_overdue",
-                context={"case": case, "organization": organization, "url": url},
-            )
-            sent = True
+    # A calendar day, not 23 hours: hourly runs 23 hours apart can both fall on one day.
+    start_of_day = timezone.localtime(now, organization.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        if FollowUpCase.objects.filter(
+            Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=start_of_day), pk=case.pk
+        ).update(last_reminded_at=now):
+            recipients = case_recipients(case)
+            if recipients:
+                send_templated_mail(
+                    to=recipients[:1],
+                    template="feedback/email/case_overdue",
+                    context={"case": case, "organization": organization, "url": url},
+                )
+                sent = True
     escalate_after = feedback_settings(organization).escalation_days
     if case.escalated_at is None and case.due_at <= now - timedelta(days=escalate_after):
         leader = _unit_leader(case)
-        if FollowUpCase.objects.filter(pk=case.pk, escalated_at__isnull=True).update(
-            escalated_at=now, escalated_to=leader
-        ):
-            with transaction.atomic():
+        with transaction.atomic():
+            if FollowUpCase.objects.filter(pk=case.pk, escalated_at__isnull=True).update(
+                escalated_at=now, escalated_to=leader
+            ):
                 record(
                     organization=organization,
                     actor=None,
@@ -1075,13 +1081,13 @@ def remind_overdue_case(case_id: int) -> bool:
                     target=case,
                     payload={"to": str(leader.user) if leader else ""},
                 )
-            if leader:
-                send_templated_mail(
-                    to=[leader.user.email],
-                    template="feedback/email/case_escalated",
-                    context={"case": case, "organization": organization, "url": url, "leader": leader},
-                )
-                sent = True
+                if leader:
+                    send_templated_mail(
+                        to=[leader.user.email],
+                        template="feedback/email/case_escalated",
+                        context={"case": case, "organization": organization, "url": url, "leader": leader},
+                    )
+                    sent = True
     return sent
 
 
@@ -1105,6 +1111,10 @@ def approve_thank_you(*, response: Response, actor_membership: Membership, reque
 
     if response.nps_score is None or response.nps_score < 9:
         raise ValidationError("Thank-you mails are for promoters (a score of 9 or 10).")
+    contact = response.contact
+    if not contact.mailable:
+        why = "has opted out of our mail" if contact.opted_out_at else "cannot be mailed (their address bounced)"
+        raise ValidationError(f"{contact.name} {why}, so no thank-you can be sent.")
     if not Response.objects.filter(pk=response.pk, thank_you_approved_by__isnull=True).update(
         thank_you_approved_by=actor_membership
     ):
@@ -1121,29 +1131,34 @@ def approve_thank_you(*, response: Response, actor_membership: Membership, reque
 
 
 def mail_thank_you(response: Response) -> bool:
-    if not Response.objects.filter(pk=response.pk, thank_you_sent_at__isnull=True).update(
-        thank_you_sent_at=timezone.now()
-    ):
-        return False
+    """Once per approved response, and only while the contact still takes our mail (they may have opted
+    out after the approval). The claim commits only with the mail, so a failed send is retried."""
     approver = response.thank_you_approved_by
     contact = response.contact
-    send_templated_mail(
-        to=[contact.email],
-        template="feedback/email/thank_you",
-        context={
-            "organization": response.organization,
-            "contact": contact,
-            "project": response.project,
-            "approver": approver,
-        },
-        from_email=formataddr(
-            (
-                f"{response.organization.name} via {approver.user.display_name}",
-                parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-            )
-        ),
-        reply_to=[approver.user.email],
-    )
+    if not contact.mailable:
+        return False
+    with transaction.atomic():
+        if not Response.objects.filter(pk=response.pk, thank_you_sent_at__isnull=True).update(
+            thank_you_sent_at=timezone.now()
+        ):
+            return False
+        send_templated_mail(
+            to=[contact.email],
+            template="feedback/email/thank_you",
+            context={
+                "organization": response.organization,
+                "contact": contact,
+                "project": response.project,
+                "approver": approver,
+            },
+            from_email=formataddr(
+                (
+                    f"{response.organization.name} via {approver.user.display_name}",
+                    parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+                )
+            ),
+            reply_to=[approver.user.email],
+        )
     return True
 
 

@@ -5,12 +5,24 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 
 
 def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
+
+
+def render_plain(template: str, context: dict) -> str:
+    """A subject or a text part is plain text: rendered without HTML escaping, so a title such as
+    "Smith & Sons <Design>" reads as written instead of "Smith &amp; Sons &lt;Design&gt;"."""
+    return get_template(template).template.render(Context(context, autoescape=False))
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: a display name (an organization's or a person's) with CR/LF would
+    otherwise make Django refuse to send the mail."""
+    return " ".join(value.split())
 
 
 def send_templated_mail(
@@ -27,8 +39,8 @@ def send_templated_mail(
     """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`, send, and
     return the Message-ID. `attachments`: (filename, content, mimetype) tuples."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    text = render_to_string(f"{template}.txt", context)
+    subject = one_line(render_plain(f"{template}_subject.txt", context))
+    text = render_plain(f"{template}.txt", context)
     try:
         html = render_to_string(f"{template}.html", context)
     except TemplateDoesNotExist:
@@ -37,7 +49,7 @@ def send_templated_mail(
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        from_email=one_line(from_email or settings.DEFAULT_FROM_EMAIL),
         to=to,
         reply_to=reply_to,
         headers={"Message-ID": message_id, **(headers or {})},

@@ -346,7 +346,14 @@ class Dashboard:
                     "name": f"{category.title()}s",
                     "marker": {
                         "color": COLORS[category],
-                        "pattern": {"shape": PATTERNS[category], "fgcolor": "#ffffff", "solidity": 0.3},
+                        # "overlay" draws the white strokes on the category's color; plotly's default
+                        # ("replace") draws them alone, so passives and detractors were invisible.
+                        "pattern": {
+                            "shape": PATTERNS[category],
+                            "fillmode": "overlay",
+                            "fgcolor": "#ffffff",
+                            "solidity": 0.3,
+                        },
                     },
                     "text": [f"{s:.0f}%" if s else "" for s in shares],
                     "textposition": "inside",

@@ -124,7 +124,7 @@ def _initiatives(organization, period: Period) -> dict | None:
     since, until = period.bounds(organization.tz)
     approved = (
         Decision.objects.for_org(organization)
-        .filter(outcome="approved", decided_at__gte=since, decided_at__lt=until)
+        .filter(outcome=Decision.Outcome.APPROVE, decided_at__gte=since, decided_at__lt=until)
         .select_related("initiative", "owner__user")
         .order_by("decided_at")[:25]
     )

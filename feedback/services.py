@@ -9,20 +9,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import CharField, Count, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.services import record
 from cxprogram.core import tokens
-from cxprogram.core.mail import absolute_url, send_templated_mail
+from cxprogram.core.mail import absolute_url, send_templated_mail, templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.context import use_organization
 from cxprogram.tenancy.models import Membership, Organization
 from cxprogram.tenancy.permissions import Role
 
 from . import questions as q
-from .delivery import ClaimLost, CommitBeforeAcceptConnection
+from .delivery import ClaimLost, CommitBeforeAcceptConnection, GroupSender
 from .models import (
     Batch,
     BatchContact,
@@ -42,6 +43,7 @@ TOKEN_PURPOSE = "survey"
 CLAIM_CHUNK = 50
 DISPATCH_CHUNKS = 2  # chunks per task before it hands over to a fresh one
 STUCK_AFTER = timedelta(minutes=10)
+SMTP_CONNECTIONS = 10  # mails per group commit, each on its own SMTP connection (see delivery)
 
 
 # --- Settings ---------------------------------------------------------------------------------------
@@ -579,7 +581,7 @@ def survey_mail_context(survey_request: SurveyRequest, *, reminder: bool) -> dic
         "nps_question": q.localized(nps["text"], language, organization=organization.name) if nps else "",
         "low_label": q.localized(nps.get("low_label", ""), language) if nps else "",
         "high_label": q.localized(nps.get("high_label", ""), language) if nps else "",
-        "scores": [(n, f"{survey_url}?score={n}") for n in range(11)],
+        "scores": [(str(n), f"{survey_url}?score={n}") for n in range(11)],  # strings: no number formatting
         "survey_url": survey_url,
         "unsubscribe_url": absolute_url(reverse("feedback_public:unsubscribe", args=[token])),
         "expires_at": survey_request.expires_at,
@@ -587,10 +589,9 @@ def survey_mail_context(survey_request: SurveyRequest, *, reminder: bool) -> dic
     }
 
 
-def _send_survey_mail(survey_request: SurveyRequest, connection, commit, *, reminder: bool) -> str:
+def survey_mail(survey_request: SurveyRequest, *, reminder: bool, message_id: str | None = None, connection=None):
     context = survey_mail_context(survey_request, reminder=reminder)
-    connection.commit = commit
-    return send_templated_mail(
+    return templated_mail(
         to=[survey_request.contact.email],
         template="feedback/email/survey_request",
         context=context,
@@ -600,6 +601,7 @@ def _send_survey_mail(survey_request: SurveyRequest, connection, commit, *, remi
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        message_id=message_id,
         connection=connection,
     )
 
@@ -618,7 +620,7 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
         schedule = feedback_settings(organization).reminder_schedule
     first_reminder = timedelta(days=schedule[0]) if schedule else None
     sent = 0
-    connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
+    sender = GroupSender(getattr(settings, "FEEDBACK_SMTP_CONNECTIONS", SMTP_CONNECTIONS))
     more = False
     try:
         for _ in range(max_chunks):
@@ -631,12 +633,13 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
                 )
             for survey_request in requests:
                 survey_request.batch = batch
-                sent += _deliver_request(survey_request, claim_id, connection, first_reminder)
+            for start in range(0, len(requests), sender.size):
+                sent += _deliver_group(requests[start : start + sender.size], claim_id, sender, first_reminder)
             _recount(organization, batch_id)
         else:
             more = True
     finally:
-        connection.close()
+        sender.close()
     with use_organization(organization):
         if more:
             from .tasks import dispatch_batch as dispatch_task
@@ -661,50 +664,69 @@ def _recount(organization: Organization, batch_id: int) -> None:
         )
 
 
-def _deliver_request(survey_request: SurveyRequest, claim_id: str, connection, first_reminder=None) -> int:
+def _message_id(claim_id: str, request_id: int) -> str:
+    return f"<{claim_id}.{request_id}@cxprogram>"
+
+
+def _deliver_group(
+    requests: list[SurveyRequest], claim_id: str, sender: GroupSender, first_reminder: timedelta | None
+) -> int:
+    """Mail a group of claimed requests with one commit for the group (see delivery); returns how many
+    were delivered. A refused address fails its request; a broken connection gives the claim's unsent
+    requests back to the queue and raises, for the task to retry."""
     import smtplib
 
-    organization = survey_request.batch.organization
-    claimed = SurveyRequest.objects.filter(pk=survey_request.pk, claim_id=claim_id, state=SurveyRequest.State.SENDING)
+    organization = requests[0].batch.organization
+    claimed = SurveyRequest.objects.filter(claim_id=claim_id, state=SurveyRequest.State.SENDING)
 
-    def fail(reason: str, *, was_sent: bool = False) -> int:
+    def fail(rows, reason: str) -> None:
         with use_organization(organization):
-            rows = SurveyRequest.objects.filter(pk=survey_request.pk) if was_sent else claimed
             rows.update(state=SurveyRequest.State.FAILED, last_error=reason[:300], next_reminder_at=None)
-        return 0
 
-    if not survey_request.contact.mailable:
-        return fail("The contact opted out or bounced before sending.")
+    unmailable = [r.pk for r in requests if not r.contact.mailable]
+    if unmailable:
+        fail(claimed.filter(pk__in=unmailable), "The contact opted out or bounced before sending.")
+    mailable = [r for r in requests if r.contact.mailable]
+    messages = [survey_mail(r, reminder=False, message_id=_message_id(claim_id, r.pk)) for r in mailable]
+    committed: set[int] = set()
 
-    def commit(message_id: str) -> bool:
+    def commit(indices: list[int]) -> set[int]:
+        ids = [mailable[i].pk for i in indices]
         now = timezone.now()
-        return bool(
-            claimed.update(
+        with use_organization(organization):
+            # The Message-ID of each mail is made from the claim and the row, so one UPDATE records them all.
+            updated = claimed.filter(pk__in=ids).update(
                 state=SurveyRequest.State.SENT,
                 sent_at=now,
-                message_id=message_id[:200],
+                message_id=Concat(Value(f"<{claim_id}."), Cast("pk", CharField()), Value("@cxprogram>")),
                 next_reminder_at=now + first_reminder if first_reminder else None,
                 last_error="",
             )
-        )
+            held = set(ids)
+            if updated < len(ids):  # some were given to another worker meanwhile: only ours go out
+                held = set(
+                    SurveyRequest.objects.filter(
+                        pk__in=ids, claim_id=claim_id, state=SurveyRequest.State.SENT, sent_at=now
+                    ).values_list("pk", flat=True)
+                )
+        committed.update(i for i in indices if mailable[i].pk in held)
+        return set(committed)
 
     try:
-        _send_survey_mail(survey_request, connection, commit, reminder=False)
-    except ClaimLost:
-        return 0
-    except smtplib.SMTPRecipientsRefused as error:
-        return fail(f"Address refused: {error.recipients}")
+        delivered, refused = sender.send(messages, commit)
     except Exception as error:
-        if connection.committed:
-            # Recorded as sent, but the server refused the finished message.
-            return fail(str(error), was_sent=True)
         # Transient: give this claim's unsent requests back to the queue, then let the task retry.
         with use_organization(organization):
-            SurveyRequest.objects.filter(claim_id=claim_id, state=SurveyRequest.State.SENDING).update(
-                state=SurveyRequest.State.QUEUED, claim_id="", last_error=str(error)[:300]
-            )
+            claimed.update(state=SurveyRequest.State.QUEUED, claim_id="", last_error=str(error)[:300])
         raise
-    return 1
+    for i, error in refused.items():
+        if i in committed:  # recorded as sent, but the server refused the finished message
+            fail(SurveyRequest.objects.filter(pk=mailable[i].pk), str(error))
+        elif isinstance(error, smtplib.SMTPRecipientsRefused):
+            fail(claimed.filter(pk=mailable[i].pk), f"Address refused: {error.recipients}")
+        else:
+            fail(claimed.filter(pk=mailable[i].pk), str(error))
+    return len(delivered)
 
 
 def finish_batch_if_done(batch_id: int) -> bool:
@@ -808,8 +830,9 @@ def send_reminder(organization: Organization, survey_request_id: int) -> bool:
         return True
 
     connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
+    connection.commit = commit
     try:
-        _send_survey_mail(survey_request, connection, commit, reminder=True)
+        survey_mail(survey_request, reminder=True, connection=connection).send()
     except ClaimLost:
         return False
     finally:
@@ -832,14 +855,15 @@ def find_request(token: str) -> SurveyRequest | None:
 
     if not tokens.looks_like_token(token):
         return None
+    # The public pages' hottest query: few joins and no ordering keep its planning cheap; the pages
+    # load the sender when they show it.
     with system_scope():
-        return (
-            SurveyRequest.objects.select_related(
-                "organization", "contact__client", "project__client", "batch__template_version", "batch__sender__user"
-            )
+        found = list(
+            SurveyRequest.objects.select_related("organization", "contact", "project", "batch__template_version")
             .filter(token_hash=tokens.hash_token(token))
-            .first()
+            .order_by()[:1]
         )
+    return found[0] if found else None
 
 
 def request_closed(survey_request: SurveyRequest, now: datetime | None = None) -> bool:

@@ -25,7 +25,7 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def send_templated_mail(
+def templated_mail(
     *,
     to: list[str],
     template: str,
@@ -35,9 +35,10 @@ def send_templated_mail(
     headers: dict | None = None,
     connection=None,
     attachments: list[tuple[str, bytes, str]] | None = None,
-) -> str:
-    """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`, send, and
-    return the Message-ID. `attachments`: (filename, content, mimetype) tuples."""
+    message_id: str | None = None,
+) -> EmailMultiAlternatives:
+    """The mail rendered from `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`,
+    ready to send. `attachments`: (filename, content, mimetype) tuples."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = one_line(render_plain(f"{template}_subject.txt", context))
     text = render_plain(f"{template}.txt", context)
@@ -45,7 +46,7 @@ def send_templated_mail(
         html = render_to_string(f"{template}.html", context)
     except TemplateDoesNotExist:
         html = None
-    message_id = make_msgid(domain="cxprogram")
+    message_id = message_id or make_msgid(domain="cxprogram")
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -58,8 +59,14 @@ def send_templated_mail(
     )
     if html:
         message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_templated_mail(**kwargs) -> str:
+    """Render and send a templated mail (see `templated_mail`); returns its Message-ID."""
+    message = templated_mail(**kwargs)
     message.send()
-    return message_id
+    return message.extra_headers["Message-ID"]
 
 
 class OutboxBackend(BaseEmailBackend):

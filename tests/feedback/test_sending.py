@@ -121,9 +121,9 @@ def test_a_lost_claim_sends_nothing(org, pm, smtp_server):
     # The original worker wakes up and tries to deliver under its old claim.
     request = SurveyRequest.objects.select_related("contact", "project").get(pk=ids[0])
     request.batch = Batch.objects.select_related("organization", "sender__user", "template_version").get(pk=batch.pk)
-    connection = services.CommitBeforeAcceptConnection()
-    assert services._deliver_request(request, claim_id, connection) == 0
-    connection.close()
+    sender = services.GroupSender(1)
+    assert services._deliver_group([request], claim_id, sender, first_reminder=None) == 0
+    sender.close()
     assert len(smtp_server.to(people[0].email)) == 1
     assert Batch.objects.get(pk=batch.pk).sent_count == 1
 

@@ -24,27 +24,33 @@ MAX_ROWS = 100_000
 INLINE_ROWS = 2_000  # larger files are imported by a task
 REPORT_LIMIT = 1_000
 
+
+def _max(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+# "max_length" is the column's limit in the database: a longer cell is a row error, not a failed import.
 FIELDS = {
     ImportJob.Kind.CLIENTS: {
-        "name": {"label": "Name", "required": True},
-        "industry": {"label": "Industry"},
+        "name": {"label": "Name", "required": True, "max_length": _max(Client, "name")},
+        "industry": {"label": "Industry", "max_length": _max(Client, "industry")},
         "unit": {"label": "Unit (name)"},
         "account_owner": {"label": "Account owner (email)"},
         "status": {"label": "Status"},
         "tags": {"label": "Tags (separated by ;)"},
     },
     ImportJob.Kind.CONTACTS: {
-        "client": {"label": "Client (name)", "required": True},
-        "name": {"label": "Name", "required": True},
-        "email": {"label": "Email", "required": True},
-        "title": {"label": "Title"},
+        "client": {"label": "Client (name)", "required": True, "max_length": _max(Client, "name")},
+        "name": {"label": "Name", "required": True, "max_length": _max(Contact, "name")},
+        "email": {"label": "Email", "required": True, "max_length": _max(Contact, "email")},
+        "title": {"label": "Title", "max_length": _max(Contact, "title")},
         "kind": {"label": "Kind"},
         "language": {"label": "Language"},
     },
     ImportJob.Kind.PROJECTS: {
-        "code": {"label": "Code", "required": True},
-        "name": {"label": "Name", "required": True},
-        "client": {"label": "Client (name)", "required": True},
+        "code": {"label": "Code", "required": True, "max_length": _max(Project, "code")},
+        "name": {"label": "Name", "required": True, "max_length": _max(Project, "name")},
+        "client": {"label": "Client (name)", "required": True, "max_length": _max(Client, "name")},
         "project_manager": {"label": "Project manager (email)"},
         "unit": {"label": "Unit (name)"},
         "phase": {"label": "Phase"},
@@ -68,14 +74,22 @@ def guess(header: list[str], field: str) -> str:
     return ""
 
 
-def _read(content: str) -> tuple[list[str], list[list[str]]]:
+def _records(content: str) -> list[tuple[int, list[str]]]:
+    """[(spreadsheet row number, cells)] of the non-blank rows. Blank rows are skipped but still counted, so a
+    report names the row number the spreadsheet shows."""
     sample = content[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content), dialect)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+        delimiter = ","
+    # Only the delimiter is guessed: the sniffer's other guesses (quotes not doubled, ' as the quote) misread
+    # cells that hold quotes, and every spreadsheet writes CSV with doubled double quotes.
+    reader = csv.reader(io.StringIO(content), csv.excel, delimiter=delimiter)
+    return [(n, row) for n, row in enumerate(reader, start=1) if any(cell.strip() for cell in row)]
+
+
+def _read(content: str) -> tuple[list[str], list[list[str]]]:
+    rows = [row for _, row in _records(content)]
     return (rows[0] if rows else []), rows[1:]
 
 
@@ -166,17 +180,20 @@ def _parse(job: ImportJob, mapping: dict) -> tuple[list[dict], list[dict]]:
     unknown = [c for c in mapping.values() if c and c not in job.header]
     if unknown:
         raise ValidationError(f"These columns are not in the file: {', '.join(unknown)}.")
-    header, rows = _read(job.content)
+    records = _records(job.content)
+    header, rows = records[0][1], records[1:]
     index = {f: header.index(col) for f, col in mapping.items() if col}
     lookups = _Lookups(job.organization)
     clean, report, seen = [], [], {}
     key_field = {"clients": "name", "contacts": "email", "projects": "code"}[job.kind]
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
+    for n, row in rows:
         values = {f: (row[i].strip() if i < len(row) else "") for f, i in index.items()}
         errors = []
         for f, spec in fields.items():
             if spec.get("required") and not values.get(f):
                 errors.append(f"{spec['label']} is empty.")
+            elif len(values.get(f, "")) > spec.get("max_length", MAX_BYTES):
+                errors.append(f"{spec['label']} is longer than {spec['max_length']} characters.")
         item = {"row": n}
         if job.kind == ImportJob.Kind.CONTACTS:
             email = values.get("email", "").lower()

@@ -107,7 +107,8 @@ def _amount(value: str, errors: list, label: str, required=True) -> Decimal | No
     except InvalidOperation:
         errors.append(f"{label} “{value}” is not a number.")
         return None
-    if amount < 0 or not amount.is_finite() or amount >= Decimal("1e12"):
+    # is_finite first: comparing NaN raises InvalidOperation.
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         errors.append(f"{label} must be zero or more (and under a trillion).")
         return None
     return amount.quantize(Decimal("0.01"))
@@ -246,6 +247,9 @@ def import_proposals(*, organization, actor, uploaded, request=None) -> Report:
         new, changed = [], []
         for reference, values in parsed.items():
             row = existing.get(reference) or ProposalRecord(organization=organization, reference=reference)
+            unchanged = row.pk and row.source == RevenueRecord.Source.IMPORT
+            if unchanged and all(getattr(row, name) == value for name, value in values.items()):
+                continue  # as in every import: an unchanged row is neither written nor counted as updated
             for name, value in values.items():
                 setattr(row, name, value)
             row.source, row.updated_at = RevenueRecord.Source.IMPORT, now

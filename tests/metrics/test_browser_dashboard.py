@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from feedback.models import Response
 from tests.factories import PASSWORD
-from tests.metrics.factories import recent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,9 +45,16 @@ def test_dashboard_filter_drill_down_and_board_report(live_server, page, org, ow
     expect(page.locator(".metric-tile").first).to_contain_text("+40")
     assert f"unit={data['buildings'].pk}" in page.url
 
-    # Click the detractors' segment of this month's bar: the responses behind it, same unit.
+    # Click the detractors' segment of the bar of the month the answers fall in: the responses behind it,
+    # same unit. The fixture dates them days back, so early in a month that is last month's bar, not this one's.
     # (plotly listens on a layer above the bars, so the pointer goes where a person would put it)
-    bar = page.locator('[data-chart="nps-categories"] g.trace.bars').nth(2).locator("g.point path").last
+    answered = timezone.localtime(Response.objects.get(client=data["a"].client, nps_score=3).submitted_at, org.tz)
+    month = answered.date().replace(day=1)
+    today = timezone.localdate(timezone=org.tz)
+    months_back = (today.year - month.year) * 12 + today.month - month.month
+    points = page.locator('[data-chart="nps-categories"] g.trace.bars').nth(2).locator("g.point path")
+    expect(points).to_have_count(12)  # the default period: the last 12 months, the current one last
+    bar = points.nth(11 - months_back)
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -55,6 +62,7 @@ def test_dashboard_filter_drill_down_and_board_report(live_server, page, org, ow
     page.mouse.click(x, y)
     page.wait_for_url(re.compile(r"/metrics/responses/\?.*category=detractor"))
     assert f"unit={data['buildings'].pk}" in page.url
+    assert f"start={month:%Y-%m}" in page.url and f"end={month:%Y-%m}" in page.url
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Alpha Health")
@@ -62,8 +70,8 @@ def test_dashboard_filter_drill_down_and_board_report(live_server, page, org, ow
 
     # The board report for the months with data, downloaded and read.
     page.goto(f"{base}/o/{org.slug}/metrics/reports/")
-    page.fill("input[name=period_start]", f"{recent(40):%Y-%m}")
-    page.fill("input[name=period_end]", f"{timezone.localdate():%Y-%m}")
+    page.fill("input[name=period_start]", f"{month:%Y-%m}")
+    page.fill("input[name=period_end]", f"{today:%Y-%m}")
     page.fill("textarea[name=commentary]", "Healthcare carries the score; Water needs attention.")
     page.get_by_role("button", name="Create").click()
     page.wait_for_load_state()

@@ -1,6 +1,7 @@
 """Operations that change feedback data. Each runs in one transaction, records itself in the audit log,
 and sends mail only after commit (through tasks)."""
 
+import copy
 import uuid
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
@@ -13,10 +14,11 @@ from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from cxprogram.audit.services import record
 from cxprogram.core import tokens
-from cxprogram.core.mail import absolute_url, send_templated_mail, templated_mail
+from cxprogram.core.mail import absolute_url, mail_message, render_mail, send_templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.context import use_organization
 from cxprogram.tenancy.models import Membership, Organization
@@ -561,12 +563,10 @@ def _sender_address(batch: Batch) -> str:
     return formataddr((f"{batch.organization.name} via {batch.sender.user.display_name}", address))
 
 
-def survey_mail_context(survey_request: SurveyRequest, *, reminder: bool) -> dict:
+def survey_mail_context(survey_request: SurveyRequest, *, reminder: bool, token: str, contact: Contact) -> dict:
     batch = survey_request.batch
-    contact = survey_request.contact
     version = batch.template_version
     language = q.pick_language(contact.language, version.languages)
-    token = survey_token(survey_request)
     survey_url = absolute_url(reverse("feedback_public:survey", args=[token]))
     nps = next((x for x in version.questions if x["kind"] == "nps"), None)
     organization = batch.organization
@@ -584,26 +584,50 @@ def survey_mail_context(survey_request: SurveyRequest, *, reminder: bool) -> dic
         "scores": [(str(n), f"{survey_url}?score={n}") for n in range(11)],  # strings: no number formatting
         "survey_url": survey_url,
         "unsubscribe_url": absolute_url(reverse("feedback_public:unsubscribe", args=[token])),
-        "expires_at": survey_request.expires_at,
         "ui": q.ui_text(language),
     }
 
 
-def survey_mail(survey_request: SurveyRequest, *, reminder: bool, message_id: str | None = None, connection=None):
-    context = survey_mail_context(survey_request, reminder=reminder)
-    return templated_mail(
-        to=[survey_request.contact.email],
-        template="feedback/email/survey_request",
-        context=context,
-        from_email=_sender_address(survey_request.batch),
-        reply_to=[survey_request.batch.reply_to],
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        message_id=message_id,
-        connection=connection,
-    )
+class SurveyMails:
+    """The survey mails of one dispatch. Rendering is most of a mail's cost, so the templates are rendered
+    once per language, project and kind (first mail or reminder), with stand-ins for the two things that
+    differ per contact, the name and the links' token, which each mail then fills in. The templates may
+    use nothing else of the contact."""
+
+    def __init__(self):
+        stand_in = uuid.uuid4().hex
+        self.name = f"\ue000{stand_in}\ue000"  # private-use characters: nobody types them, escaping leaves them
+        self.token = (stand_in * 2)[:43]  # shaped like a token, so links are built as for a real one
+        self.rendered: dict[tuple, tuple] = {}
+
+    def mail(self, survey_request: SurveyRequest, *, reminder: bool, message_id: str | None = None, connection=None):
+        contact, batch = survey_request.contact, survey_request.batch
+        key = (contact.language, survey_request.project_id, reminder)
+        if key not in self.rendered:
+            stand_in = copy.copy(contact)
+            stand_in.name = self.name
+            context = survey_mail_context(survey_request, reminder=reminder, token=self.token, contact=stand_in)
+            self.rendered[key] = (render_mail("feedback/email/survey_request", context), context["unsubscribe_url"])
+        (subject, text, html), unsubscribe_url = self.rendered[key]
+        token = survey_token(survey_request)
+
+        def fill(rendered: str, name: str) -> str:
+            return rendered.replace(self.token, token).replace(self.name, name)
+
+        return mail_message(
+            fill(subject, contact.name),
+            fill(text, contact.name),
+            fill(html, escape(contact.name)) if html else None,
+            to=[contact.email],
+            from_email=_sender_address(batch),
+            reply_to=[batch.reply_to],
+            headers={
+                "List-Unsubscribe": f"<{fill(unsubscribe_url, '')}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            message_id=message_id,
+            connection=connection,
+        )
 
 
 def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = DISPATCH_CHUNKS) -> int:
@@ -621,6 +645,7 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
     first_reminder = timedelta(days=schedule[0]) if schedule else None
     sent = 0
     sender = GroupSender(getattr(settings, "FEEDBACK_SMTP_CONNECTIONS", SMTP_CONNECTIONS))
+    mails = SurveyMails()
     more = False
     try:
         for _ in range(max_chunks):
@@ -634,7 +659,8 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
             for survey_request in requests:
                 survey_request.batch = batch
             for start in range(0, len(requests), sender.size):
-                sent += _deliver_group(requests[start : start + sender.size], claim_id, sender, first_reminder)
+                group = requests[start : start + sender.size]
+                sent += _deliver_group(group, claim_id, sender, first_reminder, mails)
             _recount(organization, batch_id)
         else:
             more = True
@@ -669,7 +695,11 @@ def _message_id(claim_id: str, request_id: int) -> str:
 
 
 def _deliver_group(
-    requests: list[SurveyRequest], claim_id: str, sender: GroupSender, first_reminder: timedelta | None
+    requests: list[SurveyRequest],
+    claim_id: str,
+    sender: GroupSender,
+    first_reminder: timedelta | None,
+    mails: SurveyMails | None = None,
 ) -> int:
     """Mail a group of claimed requests with one commit for the group (see delivery); returns how many
     were delivered. A refused address fails its request; a broken connection gives the claim's unsent
@@ -687,7 +717,8 @@ def _deliver_group(
     if unmailable:
         fail(claimed.filter(pk__in=unmailable), "The contact opted out or bounced before sending.")
     mailable = [r for r in requests if r.contact.mailable]
-    messages = [survey_mail(r, reminder=False, message_id=_message_id(claim_id, r.pk)) for r in mailable]
+    mails = mails or SurveyMails()
+    messages = [mails.mail(r, reminder=False, message_id=_message_id(claim_id, r.pk)) for r in mailable]
     committed: set[int] = set()
 
     def commit(indices: list[int]) -> set[int]:
@@ -832,7 +863,7 @@ def send_reminder(organization: Organization, survey_request_id: int) -> bool:
     connection = CommitBeforeAcceptConnection(atomic=lambda: use_organization(organization))
     connection.commit = commit
     try:
-        survey_mail(survey_request, reminder=True, connection=connection).send()
+        SurveyMails().mail(survey_request, reminder=True, connection=connection).send()
     except ClaimLost:
         return False
     finally:

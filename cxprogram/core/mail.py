@@ -25,20 +25,9 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def templated_mail(
-    *,
-    to: list[str],
-    template: str,
-    context: dict,
-    from_email: str | None = None,
-    reply_to: list[str] | None = None,
-    headers: dict | None = None,
-    connection=None,
-    attachments: list[tuple[str, bytes, str]] | None = None,
-    message_id: str | None = None,
-) -> EmailMultiAlternatives:
-    """The mail rendered from `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html`,
-    ready to send. `attachments`: (filename, content, mimetype) tuples."""
+def render_mail(template: str, context: dict) -> tuple[str, str, str | None]:
+    """Subject, text and HTML (None without an HTML template) from `<template>_subject.txt`,
+    `<template>.txt` and `<template>.html`."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = one_line(render_plain(f"{template}_subject.txt", context))
     text = render_plain(f"{template}.txt", context)
@@ -46,14 +35,30 @@ def templated_mail(
         html = render_to_string(f"{template}.html", context)
     except TemplateDoesNotExist:
         html = None
-    message_id = message_id or make_msgid(domain="cxprogram")
+    return subject, text, html
+
+
+def mail_message(
+    subject: str,
+    text: str,
+    html: str | None,
+    *,
+    to: list[str],
+    from_email: str | None = None,
+    reply_to: list[str] | None = None,
+    headers: dict | None = None,
+    connection=None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    message_id: str | None = None,
+) -> EmailMultiAlternatives:
+    """A mail ready to send, with a Message-ID. `attachments`: (filename, content, mimetype) tuples."""
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=one_line(from_email or settings.DEFAULT_FROM_EMAIL),
         to=to,
         reply_to=reply_to,
-        headers={"Message-ID": message_id, **(headers or {})},
+        headers={"Message-ID": message_id or make_msgid(domain="cxprogram"), **(headers or {})},
         connection=connection,
         attachments=attachments,
     )
@@ -62,9 +67,9 @@ def templated_mail(
     return message
 
 
-def send_templated_mail(**kwargs) -> str:
-    """Render and send a templated mail (see `templated_mail`); returns its Message-ID."""
-    message = templated_mail(**kwargs)
+def send_templated_mail(*, template: str, context: dict, **fields) -> str:
+    """Render and send a mail (see `render_mail` and `mail_message` for the fields); returns its Message-ID."""
+    message = mail_message(*render_mail(template, context), **fields)
     message.send()
     return message.extra_headers["Message-ID"]
 

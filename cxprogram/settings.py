@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cxprogram.tenancy.middleware.TenantContextMiddleware",
+    "cxprogram.core.middleware.DatabaseUnavailableMiddleware",  # a 503 to retry, not a 500, while the database is away
 ]
 
 ROOT_URLCONF = "cxprogram.urls"
@@ -89,6 +90,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # PostgreSQL row-level-security setting (SET LOCAL) lives exactly as long as the request.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before a request reuses it, so one broken by a database restart is replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 

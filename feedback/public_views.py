@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cxprogram.audit.services import client_ip
+from cxprogram.core.middleware import retry_keeps_post
 from cxprogram.tenancy.context import activate, system_scope
 from cxprogram.tenancy.models import Organization
 
@@ -105,6 +106,7 @@ def _survey_context(survey_request, token, values, errors):
     }
 
 
+@retry_keeps_post  # the database away: the retry page posts the client's answers again
 def survey(request, token):
     """GET shows the survey (a score from the mail's link is pre-selected, nothing is recorded: mail
     scanners open every link). POST records or updates the response."""

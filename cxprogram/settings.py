@@ -89,7 +89,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # One transaction per request: the audit log is written with the change it records, and the
 # PostgreSQL row-level-security setting (SET LOCAL) lives exactly as long as the request.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Kept connections: a new PostgreSQL backend costs milliseconds and a cold catalog cache on its first queries.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # A kept connection is checked before a request reuses it, so one broken by a database restart is replaced.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,10 +5,8 @@ every page is rate-limited per IP and per link."""
 import hashlib
 import hmac
 import json
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cxprogram.audit.services import client_ip
 from cxprogram.core.middleware import retry_keeps_post
+from cxprogram.core.ratelimit import over_limit
 from cxprogram.tenancy.context import activate, system_scope
 from cxprogram.tenancy.models import Organization
 
@@ -28,18 +27,13 @@ RATE_LIMITS = {"ip": settings.SURVEY_RATE_LIMIT_PER_IP, "token": 40}  # requests
 
 
 def _rate_limited(request, token: str) -> bool:
-    bucket = int(time.time() // 60)
     token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
-    for kind, value in (("ip", client_ip(request) or "unknown"), ("token", token_key)):
-        key = f"feedback:rl:{kind}:{value}:{bucket}"
-        cache.add(key, 0, timeout=70)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            count = 1
-        if count > RATE_LIMITS[kind]:
-            return True
-    return False
+    return over_limit(
+        {
+            f"survey:ip:{client_ip(request) or 'unknown'}": RATE_LIMITS["ip"],
+            f"survey:token:{token_key}": RATE_LIMITS["token"],
+        }
+    )
 
 
 def _too_many(request):
@@ -87,10 +81,10 @@ def _survey_context(survey_request, token, values, errors):
             "value": values.get(question["key"]),
             "error": ui["required"] if question["key"] in errors else "",
         }
-        if kind == "nps":
-            item["options"] = list(range(11))
-        elif kind == "rating":
-            item["options"] = list(range(question.get("scale_min", 1), question.get("scale_max", 5) + 1))
+        if kind in ("nps", "rating"):
+            low, high = (0, 10) if kind == "nps" else (question.get("scale_min", 1), question.get("scale_max", 5))
+            # (label, checked): strings, so the page does not run number formatting for every option.
+            item["options"] = [(str(n), item["value"] == n) for n in range(low, high + 1)]
         elif kind in ("single_choice", "multiple_choice"):
             item["choices"] = [(c["value"], q.localized(c["label"], language)) for c in question.get("choices", [])]
         items.append(item)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +44,31 @@ def percentile(values: list[float], p: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+class Measured:
+    """Seconds and peak Python memory (tracemalloc, which slows the block down) of a `with` block:
+    `with Measured() as m: ...` then m.seconds and m.peak_mib; m.elapsed() reads the clock inside the block.
+    Measured(memory=False) times the block alone (m.peak_mib is nan)."""
+
+    def __init__(self, memory: bool = True):
+        self.memory = memory
+        self.peak_mib = float("nan")
+
+    def __enter__(self):
+        if self.memory:
+            tracemalloc.start()
+        self.started = time.monotonic()
+        return self
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def __exit__(self, *exc):
+        self.seconds = self.elapsed()
+        if self.memory:
+            self.peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
 
 
 def free_port() -> int:

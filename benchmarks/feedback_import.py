@@ -4,10 +4,8 @@ and the peak memory Python allocated (tracemalloc, which also slows the run a li
 Run alone: `python -m benchmarks.feedback_import [--quick]` (uses the bench database, like `make bench`)."""
 
 import sys
-import time
-import tracemalloc
 
-from benchmarks.common import Result
+from benchmarks.common import Measured, Result
 
 SIZE, QUICK_SIZE = 50_000, 5_000
 
@@ -30,23 +28,21 @@ def run(quick: bool = False) -> list[Result]:
     data = ("\n".join(lines) + "\n").encode()
     results = []
     for attempt in ("first import", "re-import (updates)"):
-        tracemalloc.start()
-        started = time.monotonic()
-        with transaction.atomic():
-            job = imports.upload(
-                organization=organization, actor=None, kind="contacts", uploaded=SimpleUploadedFile("c.csv", data)
-            )
-            job = imports.validate(job=job, mapping=job.mapping)
-        checked = time.monotonic()
-        job = imports.run_import(job)
-        done = time.monotonic()
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+        with Measured() as measured:
+            with transaction.atomic():
+                job = imports.upload(
+                    organization=organization, actor=None, kind="contacts", uploaded=SimpleUploadedFile("c.csv", data)
+                )
+                job = imports.validate(job=job, mapping=job.mapping)
+            checked = measured.elapsed()
+            job = imports.run_import(job)
         assert job.state == "done", job.report[:3]
         results += [
-            Result("feedback_import", f"{attempt}: upload and check {size} rows", checked - started, "s"),
-            Result("feedback_import", f"{attempt}: write {size} rows (all or nothing)", done - checked, "s"),
-            Result("feedback_import", f"{attempt}: peak Python memory ({size} rows)", peak, "MiB"),
+            Result("feedback_import", f"{attempt}: upload and check {size} rows", checked, "s"),
+            Result(
+                "feedback_import", f"{attempt}: write {size} rows (all or nothing)", measured.seconds - checked, "s"
+            ),
+            Result("feedback_import", f"{attempt}: peak Python memory ({size} rows)", measured.peak_mib, "MiB"),
         ]
     assert Contact.objects.for_org(organization).count() == size
     return results

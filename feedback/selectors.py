@@ -38,7 +38,7 @@ def account_nps(client: Client, now: datetime | None = None) -> dict:
 def clients_list(organization, *, query="", status="", unit=None, sort="name"):
     clients = (
         Client.objects.for_org(organization)
-        .select_related("unit", "account_owner__user")
+        .select_related("unit__parent", "account_owner__user")  # a unit shows with its parent's name
         .annotate(
             contact_count=Count("contacts", distinct=True),
             project_count=Count("projects", distinct=True),

@@ -77,7 +77,7 @@ def index(request):
 @tenant_view("feedback.view")
 def clients(request):
     g = request.GET
-    units = Unit.objects.for_org(request.organization)
+    units = Unit.objects.for_org(request.organization).select_related("parent")
     clients = selectors.clients_list(
         request.organization,
         query=g.get("q", "").strip(),

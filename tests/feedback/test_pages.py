@@ -125,6 +125,32 @@ def test_list_query_counts_do_not_grow(owner_client, org, owner, pm):
     assert max(before.values()) <= 16
 
 
+def test_clients_page_query_count_does_not_grow_with_clients_in_sub_units(owner_client, org, pm):
+    """A sub-unit shows as "Parent › Unit": its parent must come with the page's queries, not one per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cxprogram.tenancy.models import Unit
+
+    top = Unit.objects.create(organization=org, name="Buildings")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = owner_client.get("/o/acme/feedback/clients/")
+        assert page.status_code == 200
+        return len(queries)
+
+    first = Unit.objects.create(organization=org, name="Team 0", parent=top)
+    Client.objects.filter(pk=make_account(org, pm, client_name="Client 0")[0].pk).update(unit=first)
+    before = count()
+    for n in range(1, 6):
+        unit = Unit.objects.create(organization=org, name=f"Team {n}", parent=top)
+        Client.objects.filter(pk=make_account(org, pm, client_name=f"Client {n}")[0].pk).update(unit=unit)
+    page = owner_client.get("/o/acme/feedback/clients/").content.decode()
+    assert "Buildings › Team 5" in page
+    assert count() == before
+
+
 def test_pm_creates_a_batch_from_the_form_and_sees_the_skip_preview(org, pm):
     client, people, project = make_account(org, pm, contacts=2)
     services.opt_out_contact(contact=people[1], reason="asked")

@@ -27,10 +27,14 @@ REASONS = {
 }
 
 
+SMALL_SIZE = {"clients": 20, "projects": 10, "managers": 3, "top_units": 2}  # each small organization
+
+
 def sizes(quick: bool) -> dict:
+    """The large organization's size (quick: ~50,000 responses instead of ~1,000,000) and how many small ones."""
     if quick:
-        return {"clients": 500, "projects": 100, "managers": 20, "small_orgs": 9}
-    return {"clients": 10_000, "projects": 2_000, "managers": 200, "small_orgs": 99}
+        return {"clients": 500, "projects": 100, "managers": 20, "top_units": 5, "small_orgs": 9}
+    return {"clients": 10_000, "projects": 2_000, "managers": 200, "top_units": 5, "small_orgs": 99}
 
 
 class Ids:
@@ -88,20 +92,22 @@ def ts(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def generate(quick: bool = False, force: bool = False, log=print) -> dict:
-    """Create the organizations unless they exist. Returns {"large": slug, "small": slug, "created": bool}."""
+def generate(quick: bool = False, force: bool = False, log=print, large: bool = True, small_orgs: int = 0) -> dict:
+    """Create the organizations unless they exist. Returns {"large": slug, "small": slug, "created": bool}.
+    large=False: the small organizations only (a database to compare them with); small_orgs: how many."""
     from django.db import connection, transaction
 
     from cxprogram.tenancy.models import Organization
 
     size = sizes(quick)
-    existing = Organization.objects.filter(slug=LARGE_SLUG).first()
+    size["small_orgs"] = small_orgs or size["small_orgs"]
+    result = {"large": LARGE_SLUG if large else None, "small": f"{SMALL_PREFIX}1"}
+    existing = Organization.objects.filter(slug=LARGE_SLUG if large else f"{SMALL_PREFIX}1").first()
     if existing and not force:
-        return {"large": LARGE_SLUG, "small": f"{SMALL_PREFIX}1", "created": False}
+        return {**result, "created": False}
     if existing:
         delete_generated(log)
     started = time.monotonic()
-    rng = random.Random(7)  # noqa: S311 (synthetic data)
     now = datetime.now(UTC).replace(microsecond=0)
     first_month = datetime(now.year, now.month, 1, tzinfo=UTC)
     for _ in range(MONTHS - 1):
@@ -151,10 +157,14 @@ def generate(quick: bool = False, force: bool = False, log=print) -> dict:
             "revenue": Copier(cursor, "metrics_revenuerecord", ["id", "month", "amount", "source", "updated_at",
                               "client_id", "organization_id"]),
         }  # fmt: skip
-        orgs = [(LARGE_SLUG, "Bench Metrics Large", size["clients"], size["projects"], size["managers"], 5)]
+        orgs = []
+        if large:
+            orgs.append((LARGE_SLUG, "Bench Metrics Large", *(size[k] for k in SMALL_SIZE)))
         for n in range(1, size["small_orgs"] + 1):
-            orgs.append((f"{SMALL_PREFIX}{n}", f"Bench Metrics Small {n}", 20, 10, 3, 2))
+            orgs.append((f"{SMALL_PREFIX}{n}", f"Bench Metrics Small {n}", *SMALL_SIZE.values()))
         for slug, name, n_clients, n_projects, n_managers, n_top_units in orgs:
+            # Seeded per organization: a small one has the same data with or without the large one.
+            rng = random.Random(f"{slug}-7")  # noqa: S311 (synthetic data)
             _organization(c, ids, rng, now, first_month, slug, name, n_clients, n_projects, n_managers, n_top_units)
             if slug == LARGE_SLUG:
                 log(f"   large organization laid out in {time.monotonic() - started:.0f} s")
@@ -169,7 +179,7 @@ def generate(quick: bool = False, force: bool = False, log=print) -> dict:
         f"   {c['response'].count:,} responses, {c['request'].count:,} requests, {c['revenue'].count:,} revenue rows "
         f"in {time.monotonic() - started:.0f} s"
     )
-    return {"large": LARGE_SLUG, "small": f"{SMALL_PREFIX}1", "created": True}
+    return {**result, "created": True}
 
 
 def _organization(c, ids, rng, now, first_month, slug, name, n_clients, n_projects, n_managers, n_top_units):

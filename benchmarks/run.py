@@ -15,7 +15,15 @@ from pathlib import Path
 
 from benchmarks.common import BENCH_DB, Result, process_env
 
-BENCHMARKS = ["survey_load", "feedback_send", "metrics_dashboard", "feedback_import", "charter_pdf"]
+BENCHMARKS = [
+    "survey_load",
+    "feedback_send",
+    "metrics_dashboard",
+    "tenant_scale",
+    "feedback_import",
+    "revenue_import",
+    "charter_pdf",
+]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

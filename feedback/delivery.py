@@ -55,13 +55,24 @@ class GroupSender:
         except BaseException:
             # A broken connection, a failed commit, a kill: every transaction still open is abandoned
             # without its final "." (closing a connection discards it), and the next group reconnects.
-            self.close()
+            for backend in self.smtp_backends:
+                self._abandon(backend)
+            self.smtp_backends = []
             raise
 
     def close(self) -> None:
+        """Say goodbye on every connection (each is between transactions when a group is done)."""
         for backend in self.smtp_backends:
             backend.close()
         self.smtp_backends = []
+
+    @staticmethod
+    def _abandon(backend: SmtpBackend) -> None:
+        # Close the socket without QUIT: in the middle of DATA the server would take QUIT for message text
+        # and never answer it, and only a closed connection makes it discard the unfinished message.
+        if backend.connection is not None:
+            backend.connection.close()
+            backend.connection = None
 
     def _connections(self, count: int) -> list[smtplib.SMTP]:
         while len(self.smtp_backends) < count:
@@ -121,7 +132,7 @@ class GroupSender:
         if lost:
             # Not ours any more: those transactions must never complete, so their connections go.
             for i in sorted(lost, reverse=True):
-                self.smtp_backends.pop(i).close()
+                self._abandon(self.smtp_backends.pop(i))
         return held - set(refused), refused
 
 

@@ -353,6 +353,10 @@ class SurveyRequest(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "batch", "state"], name="request_org_batch_state"),
+            # The send queue: claims take the next queued rows in order without sorting the whole batch.
+            models.Index(
+                fields=["organization", "batch", "id"], condition=Q(state="queued"), name="request_org_batch_queued"
+            ),
             models.Index(fields=["organization", "contact", "sent_at"], name="request_org_contact_sent"),
             models.Index(fields=["organization", "project"], name="request_org_project"),
         ]

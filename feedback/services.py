@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 from cxprogram.audit.services import record
 from cxprogram.core import tokens
+from cxprogram.core.bulk import insert_many
 from cxprogram.core.mail import absolute_url, mail_message, render_mail, send_templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.context import use_organization
@@ -474,9 +475,10 @@ def close_batch(*, batch: Batch, actor, request=None) -> Batch:
     if not updated:
         raise ValidationError("Only a batch that went out can be closed.")
     SurveyRequest.objects.filter(batch=batch).update(next_reminder_at=None)
-    SurveyRequest.objects.filter(batch=batch, state=SurveyRequest.State.QUEUED).update(
+    unsent = SurveyRequest.objects.filter(batch=batch, state=SurveyRequest.State.QUEUED).update(
         state=SurveyRequest.State.FAILED, last_error="Batch closed before sending."
     )
+    _count_outcomes(batch.pk, failed=unsent)
     record(organization=batch.organization, actor=actor, verb="batch.closed", target=batch, request=request)
     batch.refresh_from_db()
     return batch
@@ -501,29 +503,27 @@ def start_batch(*, batch: Batch, from_states: list[str]) -> bool:
         BatchContact.objects.filter(batch=batch, contact_id__in=[c for c, r in reasons.items() if r == reason]).update(
             skip_reason=reason
         )
-    requests = []
-    for contact_id, project_id in BatchContact.objects.filter(batch=batch).values_list("contact_id", "project_id"):
-        if contact_id in reasons:
-            continue
-        nonce = tokens.new_nonce()
-        requests.append(
-            SurveyRequest(
-                organization=organization,
-                batch=batch,
-                contact_id=contact_id,
-                project_id=project_id,
-                nonce=nonce,
-                token_hash=tokens.hash_token(tokens.make_token(TOKEN_PURPOSE, nonce)),
-                expires_at=expiry,
-                created_at=now,
-            )
-        )
-    SurveyRequest.objects.bulk_create(requests, batch_size=2000)
-    batch.request_count, batch.skipped_count = len(requests), len(reasons)
-    Batch.objects.filter(pk=batch.pk).update(request_count=len(requests), skipped_count=len(reasons))
+    pairs = [
+        pair
+        for pair in BatchContact.objects.filter(batch=batch).values_list("contact_id", "project_id")
+        if pair[0] not in reasons
+    ]
+    nonces = [tokens.new_nonce() for _ in pairs]
+    insert_many(
+        SurveyRequest,
+        SurveyRequest(organization=organization, batch=batch, expires_at=expiry, created_at=now),
+        {
+            "contact": [contact_id for contact_id, _ in pairs],
+            "project": [project_id for _, project_id in pairs],
+            "nonce": nonces,
+            "token_hash": [tokens.hash_token(tokens.make_token(TOKEN_PURPOSE, nonce)) for nonce in nonces],
+        },
+    )
+    batch.request_count, batch.skipped_count = len(pairs), len(reasons)
+    Batch.objects.filter(pk=batch.pk).update(request_count=len(pairs), skipped_count=len(reasons))
     batch.state, batch.started_at = Batch.State.SENDING, now
-    if requests:
-        enqueue_dispatchers(batch, len(requests))
+    if pairs:
+        enqueue_dispatchers(batch, len(pairs))
     else:
         finish_batch_if_done(batch.pk)
     return True
@@ -544,7 +544,7 @@ def claim_requests(batch: Batch, limit: int = CLAIM_CHUNK) -> tuple[str, list[in
     with use_organization(batch.organization):
         ids = list(
             SurveyRequest.objects.select_for_update(skip_locked=True)
-            .filter(batch_id=batch.pk, state=SurveyRequest.State.QUEUED)
+            .filter(organization_id=batch.organization_id, batch_id=batch.pk, state=SurveyRequest.State.QUEUED)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
@@ -661,7 +661,6 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
             for start in range(0, len(requests), sender.size):
                 group = requests[start : start + sender.size]
                 sent += _deliver_group(group, claim_id, sender, first_reminder, mails)
-            _recount(organization, batch_id)
         else:
             more = True
     finally:
@@ -676,17 +675,12 @@ def dispatch_batch(organization: Organization, batch_id: int, max_chunks: int = 
     return sent
 
 
-def _recount(organization: Organization, batch_id: int) -> None:
-    """The batch's sent and failed counts, from its requests (once per chunk, not once per mail)."""
-    with use_organization(organization):
-        counts = dict(
-            SurveyRequest.objects.filter(batch_id=batch_id, state__in=["sent", "failed", "bounced"])
-            .values_list("state")
-            .annotate(n=Count("pk"))
-            .values_list("state", "n")
-        )
+def _count_outcomes(batch_id: int, *, sent: int = 0, failed: int = 0) -> None:
+    """Move the batch's progress counters in the transaction that changes its requests' states: they stay
+    exact through retries and crashes, and no chunk has to count the whole batch again."""
+    if sent or failed:
         Batch.objects.filter(pk=batch_id).update(
-            sent_count=counts.get("sent", 0) + counts.get("bounced", 0), failed_count=counts.get("failed", 0)
+            sent_count=F("sent_count") + sent, failed_count=F("failed_count") + failed
         )
 
 
@@ -709,9 +703,12 @@ def _deliver_group(
     organization = requests[0].batch.organization
     claimed = SurveyRequest.objects.filter(claim_id=claim_id, state=SurveyRequest.State.SENDING)
 
-    def fail(rows, reason: str) -> None:
+    batch_id = requests[0].batch_id
+
+    def fail(rows, reason: str, *, was_sent: bool = False) -> None:
         with use_organization(organization):
-            rows.update(state=SurveyRequest.State.FAILED, last_error=reason[:300], next_reminder_at=None)
+            failed = rows.update(state=SurveyRequest.State.FAILED, last_error=reason[:300], next_reminder_at=None)
+            _count_outcomes(batch_id, sent=-failed if was_sent else 0, failed=failed)
 
     unmailable = [r.pk for r in requests if not r.contact.mailable]
     if unmailable:
@@ -733,6 +730,7 @@ def _deliver_group(
                 next_reminder_at=now + first_reminder if first_reminder else None,
                 last_error="",
             )
+            _count_outcomes(batch_id, sent=updated)
             held = set(ids)
             if updated < len(ids):  # some were given to another worker meanwhile: only ours go out
                 held = set(
@@ -752,7 +750,7 @@ def _deliver_group(
         raise
     for i, error in refused.items():
         if i in committed:  # recorded as sent, but the server refused the finished message
-            fail(SurveyRequest.objects.filter(pk=mailable[i].pk), str(error))
+            fail(SurveyRequest.objects.filter(pk=mailable[i].pk), str(error), was_sent=True)
         elif isinstance(error, smtplib.SMTPRecipientsRefused):
             fail(claimed.filter(pk=mailable[i].pk), f"Address refused: {error.recipients}")
         else:

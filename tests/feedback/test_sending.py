@@ -1,5 +1,6 @@
 """Sending survey requests: skip rules, the mail itself, exactly-once claims, reminders, expiry."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -126,6 +127,35 @@ def test_a_lost_claim_sends_nothing(org, pm, smtp_server):
     sender.close()
     assert len(smtp_server.to(people[0].email)) == 1
     assert Batch.objects.get(pk=batch.pk).sent_count == 1
+
+
+def test_a_lost_claim_in_a_group_abandons_only_that_mail(org, pm, smtp_server, settings):
+    """One commit covers a group; a request given to another worker meanwhile is left unfinished (its SMTP
+    transaction abandoned without the final dot) while the rest of the group is delivered."""
+    # A QUIT in the middle of DATA is never answered: a sender that said goodbye instead of abandoning the
+    # connection would hang there (for ever without a timeout; for this long with one).
+    settings.EMAIL_TIMEOUT = 30
+    _, people, project = make_account(org, pm, contacts=3)
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=people)
+    services.start_batch(batch=batch, from_states=["draft"])
+    claim_id, ids = services.claim_requests(batch)
+    taken = SurveyRequest.objects.select_related("contact").get(pk=ids[1])
+    SurveyRequest.objects.filter(pk=taken.pk).update(claim_id="another-worker")
+    batch = Batch.objects.select_related("organization", "sender__user", "template_version").get(pk=batch.pk)
+    requests = list(SurveyRequest.objects.filter(pk__in=ids).select_related("contact", "project").order_by("pk"))
+    for request in requests:
+        request.batch = batch
+    sender = services.GroupSender(3)
+    started = time.monotonic()
+    assert services._deliver_group(requests, claim_id, sender, first_reminder=None) == 2
+    assert time.monotonic() - started < 15, "the sender waited on the abandoned connection"
+    # The sender goes on with the next group on its remaining connections.
+    assert services._deliver_group(requests[:1], claim_id, sender, first_reminder=None) == 0
+    sender.close()
+    delivered = {m["to"][0] for m in smtp_server.messages}
+    assert delivered == {r.contact.email for r in requests} - {taken.contact.email}
+    assert SurveyRequest.objects.get(pk=taken.pk).state == "sending"  # still the other worker's to send
+    assert Batch.objects.get(pk=batch.pk).sent_count == 2
 
 
 def test_reminders_go_to_non_responders_on_schedule_and_stop(org, pm, smtp_server, django_capture_on_commit_callbacks):

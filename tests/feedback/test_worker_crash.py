@@ -25,10 +25,13 @@ def test_sigkill_mid_batch_then_restart_delivers_each_mail_exactly_once(org, smt
     assert delivered_at_kill < SIZE, "the batch finished before the kill: make it bigger"
     assert SurveyRequest.objects.filter(batch=batch, state__in=["queued", "sending"]).exists()
     time.sleep(0.5)  # anything the dead worker had in flight has reached the server (or never will)
-    celery_worker.start()
-    # What the periodic sweep does (with no grace period here): stuck requests back to the queue.
+    # What the periodic sweep does (with no grace period here): stuck requests back to the queue and the
+    # batch dispatched again. It runs before the restart, so the new worker cannot finish the batch first.
     assert services.requeue_stuck_requests(timedelta(0)) == [(org.pk, batch.pk)]
-    assert wait_for(lambda: Batch.objects.get(pk=batch.pk).state == "sent", timeout=120)
+    celery_worker.start()
+    finished = wait_for(lambda: Batch.objects.get(pk=batch.pk).state == "sent", timeout=120)
+    states = Counter(SurveyRequest.objects.filter(batch=batch).values_list("state", flat=True))
+    assert finished, f"batch not finished: requests by state {dict(states)}, {len(smtp_server.messages)} mails"
     time.sleep(0.5)
     counts = Counter(m["to"][0] for m in smtp_server.messages)
     assert len(counts) == SIZE

@@ -25,7 +25,10 @@ lint: install
 test: install lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+services:
+	bash deploy/local-services.sh
+
+bench: install services
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-.PHONY: install demo lint test bench
+.PHONY: install demo lint test services bench

@@ -12,18 +12,10 @@ from cxprogram.celery import app as celery_app
 from feedback import services
 from feedback.models import Batch, SurveyRequest
 from tests.feedback.worker_helpers import big_batch, wait_for
-from tests.fixtures.worker import Worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SIZE = 60
-
-
-@pytest.fixture
-def second_worker(celery_worker):
-    worker = Worker(celery_worker.env, celery_worker.queue).start()
-    yield worker
-    worker.stop()
 
 
 def test_duplicated_periodic_messages_send_each_reminder_once(org, smtp_server, celery_worker, second_worker):

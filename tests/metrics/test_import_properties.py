@@ -11,40 +11,17 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cxprogram.tenancy.models import Unit
 from feedback.models import Client
 from metrics import imports
 from metrics.models import ProposalRecord, RevenueRecord
+from tests.csv_strategies import named, text_cell, with_db
 
 pytestmark = pytest.mark.django_db
 
-# Every example writes to the database: few of them, no deadline on a shared machine.
-with_db = settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-typed = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30).map(str.strip)
-tricky = st.sampled_from(
-    [
-        '=cmd|" /C calc"!A0',
-        '=HYPERLINK("http://evil.example","x")',
-        "+SUM(A1:A9)",
-        "@import",
-        "<script>alert('x')</script>",
-        'He said "fine", then left',
-        "first line\nsecond line",
-        "one\r\ntwo, three",
-        "Zoë Ærøskøbing 日本語 🏗️",
-        "semi; colon\tand tab",
-    ]
-)
-text_cell = st.one_of(typed, tricky)
-named = text_cell.filter(bool)
 amounts = st.decimals(min_value=0, max_value=Decimal("999999999999.99"), places=2)
 
 

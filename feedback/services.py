@@ -688,6 +688,11 @@ def _message_id(claim_id: str, request_id: int) -> str:
     return f"<{claim_id}.{request_id}@cxprogram>"
 
 
+def _message_id_in_sql(claim_id: str):
+    """`_message_id` of each row as an SQL expression, so one UPDATE records a whole group's Message-IDs."""
+    return Concat(Value(f"<{claim_id}."), Cast("pk", CharField()), Value("@cxprogram>"))
+
+
 def _deliver_group(
     requests: list[SurveyRequest],
     claim_id: str,
@@ -722,11 +727,10 @@ def _deliver_group(
         ids = [mailable[i].pk for i in indices]
         now = timezone.now()
         with use_organization(organization):
-            # The Message-ID of each mail is made from the claim and the row, so one UPDATE records them all.
             updated = claimed.filter(pk__in=ids).update(
                 state=SurveyRequest.State.SENT,
                 sent_at=now,
-                message_id=Concat(Value(f"<{claim_id}."), Cast("pk", CharField()), Value("@cxprogram>")),
+                message_id=_message_id_in_sql(claim_id),
                 next_reminder_at=now + first_reminder if first_reminder else None,
                 last_error="",
             )

@@ -5,11 +5,13 @@ every page is rate-limited per IP and per link."""
 import hashlib
 import hmac
 import json
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,7 @@ from cxprogram.tenancy.context import activate, system_scope
 from cxprogram.tenancy.models import Organization
 
 from . import questions as q
-from . import services
+from . import selectors, services
 from .models import FeedbackSettings
 
 RATE_LIMITS = {"ip": settings.SURVEY_RATE_LIMIT_PER_IP, "token": 40}  # requests per minute
@@ -54,19 +56,31 @@ def _open_request(request, token):
     """(survey request, error response): the request behind an open link, or the page to show instead."""
     if _rate_limited(request, token):
         return None, _too_many(request)
-    survey_request = services.find_request(token)
+    survey_request = selectors.find_request(token)
     if survey_request is None:
         return None, _closed(request, status=404)
-    activate(survey_request.organization)
     if services.request_closed(survey_request):
         return None, _closed(request, survey_request)
     return survey_request, None
 
 
-def _survey_context(survey_request, token, values, errors):
-    version = survey_request.batch.template_version
-    language = q.pick_language(survey_request.contact.language, version.languages)
-    organization = survey_request.organization
+def _questions_html(version, language: str, organization_name: str, values: dict, errors: dict) -> str:
+    """The survey's questions as HTML. Rendered once per template version, language, organization
+    name and pre-selected score (versions never change; a new version is a new row), except when the
+    page shows errors or saved answers beyond the score."""
+    nps_key = q.nps_key(version.questions)
+    if errors or set(values) - {nps_key}:
+        return _render_questions(version, language, organization_name, values, errors)
+    return _render_questions_once(version, language, organization_name, values.get(nps_key))
+
+
+@lru_cache(maxsize=512)
+def _render_questions_once(version, language: str, organization_name: str, score: int | None) -> str:
+    nps_key = q.nps_key(version.questions)
+    return _render_questions(version, language, organization_name, {nps_key: score} if score is not None else {}, {})
+
+
+def _render_questions(version, language: str, organization_name: str, values: dict, errors: dict) -> str:
     ui = q.ui_text(language)
     items = []
     for question in version.questions:
@@ -75,7 +89,7 @@ def _survey_context(survey_request, token, values, errors):
             "key": question["key"],
             "kind": kind,
             "required": question.get("required", False),
-            "text": q.localized(question["text"], language, organization=organization.name),
+            "text": q.localized(question["text"], language, organization=organization_name),
             "low_label": q.localized(question.get("low_label", ""), language),
             "high_label": q.localized(question.get("high_label", ""), language),
             "value": values.get(question["key"]),
@@ -88,12 +102,19 @@ def _survey_context(survey_request, token, values, errors):
         elif kind in ("single_choice", "multiple_choice"):
             item["choices"] = [(c["value"], q.localized(c["label"], language)) for c in question.get("choices", [])]
         items.append(item)
+    return render_to_string("feedback/public/_questions.html", {"items": items, "ui": ui})
+
+
+def _survey_context(survey_request, token, values, errors):
+    version = survey_request.batch.template_version
+    language = q.pick_language(survey_request.contact.language, version.languages)
+    organization = survey_request.organization
     return {
         "organization": organization,
         "project": survey_request.project,
         "sender": survey_request.batch.sender,
-        "items": items,
-        "ui": ui,
+        "questions": _questions_html(version, language, organization.name, values, errors),
+        "ui": q.ui_text(language),
         "language": language,
         "token": token,
         "answered": hasattr(survey_request, "response"),
@@ -140,7 +161,7 @@ def autosave(request, token):
 def thanks(request, token):
     if _rate_limited(request, token):
         return _too_many(request)
-    survey_request = services.find_request(token)
+    survey_request = selectors.find_request(token)
     if survey_request is None or not hasattr(survey_request, "response"):
         return _closed(request, survey_request, status=404)
     response = survey_request.response
@@ -166,10 +187,9 @@ def unsubscribe(request, token):
     unguessable link is the credential."""
     if _rate_limited(request, token):
         return _too_many(request)
-    survey_request = services.find_request(token)
+    survey_request = selectors.find_request(token)
     if survey_request is None:
         return _closed(request, status=404)
-    activate(survey_request.organization)
     contact = survey_request.contact
     language = contact.language
     context = {"ui": q.ui_text(language), "language": language, "organization": survey_request.organization}

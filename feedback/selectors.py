@@ -1,12 +1,99 @@
 """Reads for feedback pages, the API and the metrics app. Aggregates run in SQL; every list is built
 with a bounded number of queries."""
 
+import json
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from .models import Batch, Client, Contact, FollowUpCase, Project, Response, SurveyRequest
+from cxprogram.accounts.models import User
+from cxprogram.core import tokens
+from cxprogram.tenancy.context import activate, system_scope
+from cxprogram.tenancy.models import Membership, Organization
+
+from .models import Batch, Client, Contact, FollowUpCase, Project, Response, SurveyRequest, SurveyTemplateVersion
+
+# The link look-up's rows, as the PostgreSQL function `feedback_survey_link` returns them (migration 0005).
+_LINK_MODELS = {
+    "request": SurveyRequest,
+    "organization": Organization,
+    "contact": Contact,
+    "project": Project,
+    "client": Client,
+    "batch": Batch,
+    "template_version": SurveyTemplateVersion,
+    "sender": Membership,
+    "sender_user": User,
+    "response": Response,
+}
+# One round trip: the look-up, and the request's organization made current for the transaction.
+_LINK_SQL = (
+    "SELECT link, set_config('app.current_org', coalesce(link->'request'->>'organization_id', ''), true) "
+    "FROM feedback_survey_link(%s) AS link"
+)
+
+
+def find_request(token: str) -> SurveyRequest | None:
+    """The request behind a survey link, whatever its state, or None for a link that never existed.
+    Its organization becomes current. Loaded with it, so the public pages and the submit make no other
+    read: organization, contact, project and its client, batch, template version, sender and its user,
+    and the response (or that there is none)."""
+    if not tokens.looks_like_token(token):
+        return None
+    token_hash = tokens.hash_token(token)
+    if not settings.IS_POSTGRES:
+        return _find_request_orm(token_hash)
+    with connection.cursor() as cursor:
+        cursor.execute(_LINK_SQL, [token_hash])
+        link = cursor.fetchone()[0]
+    if link is None:
+        return None
+    link = json.loads(link)  # Django reads json columns as text
+    rows = {name: _instance(model, link[name]) for name, model in _LINK_MODELS.items()}
+    survey_request = rows["request"]
+    survey_request.organization = rows["organization"]
+    survey_request.contact = rows["contact"]
+    survey_request.project = rows["project"]
+    survey_request.project.client = rows["client"]
+    survey_request.batch = rows["batch"]
+    survey_request.batch.template_version = rows["template_version"]
+    survey_request.batch.sender = rows["sender"]
+    survey_request.batch.sender.user = rows["sender_user"]
+    SurveyRequest.response.related.set_cached_value(survey_request, rows["response"])
+    activate(survey_request.organization, in_database=False)  # the look-up set it for the transaction
+    return survey_request
+
+
+def _instance(model, row: dict | None):
+    """A model instance from a row as PostgreSQL's to_jsonb gives it; columns it lacks are deferred."""
+    if row is None:
+        return None
+    fields = [f for f in model._meta.concrete_fields if f.column in row]
+    return model.from_db("default", [f.attname for f in fields], [f.to_python(row[f.column]) for f in fields])
+
+
+def _find_request_orm(token_hash: str) -> SurveyRequest | None:
+    """The same look-up through the ORM, for SQLite (the embedded default, which has no row-level security)."""
+    with system_scope():
+        found = list(
+            SurveyRequest.objects.select_related(
+                "organization",
+                "contact",
+                "project__client",
+                "batch__template_version",
+                "batch__sender__user",
+                "response",
+            )
+            .filter(token_hash=token_hash)
+            .order_by()[:1]
+        )
+    if not found:
+        return None
+    activate(found[0].organization)
+    return found[0]
 
 
 def nps(scores: list[int]) -> int | None:

@@ -882,23 +882,6 @@ def due_reminders(now: datetime | None = None):
 # --- Public survey ---------------------------------------------------------------------------------
 
 
-def find_request(token: str) -> SurveyRequest | None:
-    """The request behind a survey link, whatever its state, or None for a link that never existed."""
-    from cxprogram.tenancy.context import system_scope
-
-    if not tokens.looks_like_token(token):
-        return None
-    # The public pages' hottest query: few joins and no ordering keep its planning cheap; the pages
-    # load the sender when they show it.
-    with system_scope():
-        found = list(
-            SurveyRequest.objects.select_related("organization", "contact", "project", "batch__template_version")
-            .filter(token_hash=tokens.hash_token(token))
-            .order_by()[:1]
-        )
-    return found[0] if found else None
-
-
 def request_closed(survey_request: SurveyRequest, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return bool(
@@ -917,7 +900,6 @@ def save_draft_answers(*, survey_request: SurveyRequest, data) -> dict:
     return answers
 
 
-@transaction.atomic
 def submit_response(*, survey_request: SurveyRequest, data, language: str = "") -> Response:
     """Record (or update) the one response of a request, stop its reminders, and open a follow-up case
     when the answers call for one. Raises ValidationError({question key: code}) for bad answers."""
@@ -925,7 +907,20 @@ def submit_response(*, survey_request: SurveyRequest, data, language: str = "") 
     answers, errors = q.clean_answers(version.questions, data, partial=False)
     if errors:
         raise ValidationError(errors)
-    locked = SurveyRequest.objects.select_for_update().get(pk=survey_request.pk)
+    # No savepoint of its own inside a caller's transaction (the public survey's request): the answers
+    # are checked above, so what fails below is the database, and then the whole request fails.
+    with transaction.atomic(savepoint=False):
+        return _record_response(survey_request, version, answers, language)
+
+
+def _record_response(survey_request: SurveyRequest, version, answers: dict, language: str) -> Response:
+    # The lock serialises two submits of one link; the join says whether one already made the response.
+    responded_at, response_id = (
+        SurveyRequest.objects.select_for_update(of=("self",))
+        .filter(pk=survey_request.pk)
+        .values_list("responded_at", "response__id")
+        .get()
+    )
     contact, project = survey_request.contact, survey_request.project
     nps_key = q.nps_key(version.questions)
     now = timezone.now()
@@ -937,12 +932,11 @@ def submit_response(*, survey_request: SurveyRequest, data, language: str = "") 
         "language": language or contact.language,
         "updated_at": now,
     }
-    response = Response.objects.filter(request=locked).first()
-    created = response is None
+    created = response_id is None
     if created:
         response = Response.objects.create(
             organization_id=survey_request.organization_id,
-            request=locked,
+            request_id=survey_request.pk,
             batch_id=survey_request.batch_id,
             contact=contact,
             client_id=project.client_id,
@@ -954,13 +948,13 @@ def submit_response(*, survey_request: SurveyRequest, data, language: str = "") 
             submitted_at=now,
             **values,
         )
-        Batch.objects.filter(pk=survey_request.batch_id).update(response_count=F("response_count") + 1)
     else:
+        response = Response.objects.get(pk=response_id)
         for field, value in values.items():
             setattr(response, field, value)
         response.save(update_fields=list(values))
-    SurveyRequest.objects.filter(pk=locked.pk).update(
-        responded_at=locked.responded_at or now, next_reminder_at=None, draft_answers=answers, draft_saved_at=now
+    SurveyRequest.objects.filter(pk=survey_request.pk).update(
+        responded_at=responded_at or now, next_reminder_at=None, draft_answers=answers, draft_saved_at=now
     )
     record(
         organization=survey_request.organization,
@@ -972,6 +966,9 @@ def submit_response(*, survey_request: SurveyRequest, data, language: str = "") 
     trigger = q.case_trigger(version.questions, answers)
     if trigger:
         open_case(response=response, trigger=trigger)
+    if created:
+        # Last: the batch row is shared by every submit of the batch, so its lock is held the least.
+        Batch.objects.filter(pk=survey_request.batch_id).update(response_count=F("response_count") + 1)
     return response
 
 

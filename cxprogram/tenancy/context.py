@@ -25,10 +25,12 @@ def _set_db(name: str, value: str) -> None:
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
-def activate(organization) -> None:
-    """Make `organization` current for the rest of this request or task (and its transaction)."""
+def activate(organization, in_database: bool = True) -> None:
+    """Make `organization` current for the rest of this request or task (and its transaction).
+    in_database=False when the query that found it has already set it for the transaction."""
     _current.set(organization)
-    _set_db("app.current_org", str(organization.pk))
+    if in_database:
+        _set_db("app.current_org", str(organization.pk))
 
 
 def deactivate() -> None:

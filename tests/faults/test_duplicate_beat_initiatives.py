@@ -17,6 +17,7 @@ from django.utils import timezone
 from cxprogram.celery import app as celery_app
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
+from feedback import selectors
 from feedback import services as feedback
 from feedback.models import Batch, FollowUpCase, SurveyRequest
 from initiatives import services
@@ -99,7 +100,7 @@ def overdue_cases(org, pm, unit, count: int) -> list[FollowUpCase]:
     feedback.send_batch_now(batch=batch, actor=pm.user)
     assert wait_for(lambda: Batch.objects.get(pk=batch.pk).state == "sent", timeout=60)
     responses = [
-        feedback.submit_response(survey_request=feedback.find_request(feedback.survey_token(r)), data={"nps": 3})
+        feedback.submit_response(survey_request=selectors.find_request(feedback.survey_token(r)), data={"nps": 3})
         for r in SurveyRequest.objects.filter(batch=batch)
     ]
     cases = FollowUpCase.objects.filter(response__in=responses)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from cxprogram.audit.models import AuditEvent
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
-from feedback import services, tasks
+from feedback import selectors, services, tasks
 from feedback.models import FollowUpCase, Response, SurveyRequest
 from tests.conftest import client_for
 from tests.factories import add_member, make_user
@@ -55,7 +55,7 @@ def answer(org, pm, score, *, unit=None, client_name=None, contact_email=None) -
     services.dispatch_batch(org, batch.pk)
     request = SurveyRequest.objects.get(batch=batch)
     token = services.survey_token(request)
-    return services.submit_response(survey_request=services.find_request(token), data={"nps": score})
+    return services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
 
 
 def open_case(org, pm, *, due_at, unit=None, client_name=None) -> FollowUpCase:

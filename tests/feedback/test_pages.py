@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from cxprogram.tenancy.permissions import Role
-from feedback import services
+from feedback import selectors, services
 from feedback.models import Batch, Client, FollowUpCase, Response
 from tests.conftest import client_for
 from tests.feedback.factories import make_account, make_pm, populate
@@ -80,7 +80,7 @@ def test_client_page_shows_account_nps_of_latest_answer_per_contact(owner_client
     for contact, score in zip(people, (10, 9, 2), strict=True):
         request = contact.requests.get()
         services.submit_response(
-            survey_request=services.find_request(services.survey_token(request)), data={"nps": score}
+            survey_request=selectors.find_request(services.survey_token(request)), data={"nps": score}
         )
     # The first contact answered 10 but, later, 5: only the latest counts.
     Response.objects.filter(contact=people[0]).update(nps_score=5, submitted_at=timezone.now())

@@ -7,9 +7,11 @@ import psycopg
 import pytest
 from django.db import connection
 
+from cxprogram.core import tokens
 from cxprogram.tenancy.models import Membership
 from cxprogram.tenancy.permissions import Role
 from cxprogram.tenancy.rls import tenant_models
+from feedback.models import SurveyRequest
 from tests.factories import add_member, make_org
 
 # The probe is a second connection, so the rows must be committed.
@@ -101,3 +103,38 @@ def test_a_row_for_another_tenant_cannot_be_written(probe_role, two_tenants):
         assert updated.rowcount == 0
     member.refresh_from_db()
     assert member.title == ""
+
+
+def test_a_survey_link_is_found_across_tenants_only_through_its_token(probe_role, two_tenants):
+    """The public survey looks a link up before its organization is known: the look-up function passes
+    row-level security for the one request whose token hash it is given, and makes that request's
+    organization current for the transaction, while the table itself stays closed to the app role."""
+    from feedback import services
+    from feedback.selectors import _LINK_SQL
+    from tests.feedback.factories import make_account, make_pm
+
+    a, _ = two_tenants
+    pm = make_pm(a, email="paula@alpha.example")
+    _, people, project = make_account(a, pm, contacts=1)
+    batch = services.create_batch(organization=a, actor=pm.user, sender=pm, projects=[project], contacts=people)
+    nonce = tokens.new_nonce()
+    request = SurveyRequest.objects.create(
+        organization=a,
+        batch=batch,
+        contact=people[0],
+        project=project,
+        nonce=nonce,
+        token_hash=tokens.hash_token(tokens.make_token(services.TOKEN_PURPOSE, nonce)),
+    )
+    with probe_connection() as conn, conn.transaction():
+        link, _ = conn.execute(_LINK_SQL, [request.token_hash]).fetchone()
+        current = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
+        unknown = conn.execute(_LINK_SQL, ["0" * 64]).fetchone()[0]
+    assert (link["request"]["id"], link["organization"]["name"], link["contact"]["email"]) == (
+        request.pk,
+        "Alpha",
+        people[0].email,
+    )
+    assert "password" not in link["sender_user"]
+    assert current == str(a.pk) and unknown is None
+    assert count_as_probe(SurveyRequest._meta.db_table) == 0

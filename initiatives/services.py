@@ -4,6 +4,7 @@ Each function runs in one transaction, checks its rules (raising ValidationError
 person can act on, and changing nothing), records itself in the audit log and, for initiatives, on
 their timeline; mail goes out after commit through tasks."""
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.services import record
-from cxprogram.core.mail import absolute_url, send_templated_mail
+from cxprogram.core.mail import MAIL_ERRORS, absolute_url, send_templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.models import Membership, Organization
 
@@ -57,6 +58,8 @@ from .models import (
 )
 from .schedule import monday_of, next_meeting_at
 from .selectors import committed, digest_for, with_score
+
+logger = logging.getLogger(__name__)
 
 RICE_IMPACTS = (Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("2"), Decimal("3"))
 MAX_REACH = 10_000_000
@@ -1479,6 +1482,11 @@ def send_weekly_digests(organization, now: datetime | None = None) -> int:
                 )
         except IntegrityError:
             continue  # another run sent it a moment ago
+        except MAIL_ERRORS:
+            # Its log row went with the savepoint, so the next hour tries again; the others' rows stay
+            # in the sweep's transaction, so those already mailed are not mailed twice.
+            logger.warning("Weekly digest to membership %s failed", membership.pk, exc_info=True)
+            continue
         sent += 1
     return sent
 
@@ -1500,23 +1508,28 @@ def remind_overdue(organization, now: datetime | None = None) -> int:
     for owner, items in by_owner.items():
         if not owner.is_active:
             continue
-        with transaction.atomic():
-            claimed = ActionItem.objects.filter(pk__in=[i.pk for i in items], overdue_reminded_at__isnull=True).update(
-                overdue_reminded_at=now
-            )
-            if not claimed:
-                continue
-            send_templated_mail(
-                to=[owner.user.email],
-                template="initiatives/email/overdue",
-                context={
-                    "person": owner,
-                    "items": items,
-                    "today": today,
-                    "url": absolute_url(reverse("initiatives:actions", args=[organization.slug])),
-                },
-            )
-            sent += 1
+        try:
+            with transaction.atomic():
+                claimed = ActionItem.objects.filter(
+                    pk__in=[i.pk for i in items], overdue_reminded_at__isnull=True
+                ).update(overdue_reminded_at=now)
+                if not claimed:
+                    continue
+                send_templated_mail(
+                    to=[owner.user.email],
+                    template="initiatives/email/overdue",
+                    context={
+                        "person": owner,
+                        "items": items,
+                        "today": today,
+                        "url": absolute_url(reverse("initiatives:actions", args=[organization.slug])),
+                    },
+                )
+        except MAIL_ERRORS:
+            # As for the digest: this owner's claim is undone (tried next hour), the others' are kept.
+            logger.warning("Overdue reminder to membership %s failed", owner.pk, exc_info=True)
+            continue
+        sent += 1
     return sent
 
 

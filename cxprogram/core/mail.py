@@ -1,12 +1,18 @@
 """Sending product mail: one function renders subject, text and HTML from templates and sends it
 through the configured backend. `OutboxBackend` is the embedded default's backend."""
 
+import smtplib
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
+
+# What sending one mail raises when the server refuses it or cannot be reached (connection errors and
+# time-outs are OSErrors).
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def absolute_url(path: str) -> str:

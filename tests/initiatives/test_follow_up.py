@@ -104,3 +104,22 @@ def test_the_hourly_sweep_task_runs_every_organization(setup, smtp_server, monke
     monkeypatch.setattr(timezone, "now", lambda: MONDAY_8AM_NEW_YORK)
     assert tasks.follow_up_sweep.delay().get() == 0  # no organization failed
     assert len(smtp_server.to(pm.user.email)) == 2  # the digest and the overdue reminder
+
+
+def test_a_refused_mail_leaves_the_others_sent_once_and_is_tried_again_the_next_hour(setup, smtp_server, owner, member):
+    from cxprogram.tenancy.context import use_organization
+
+    org, pm, running = setup
+    colleague = member(Role.PROJECT_MANAGER)
+    services.add_action_item(
+        initiative=running, actor=owner, title="Call the pilot clients", owner=colleague, due_on=date(2026, 11, 19)
+    )
+    smtp_server.refused.add(pm.user.email)
+    with use_organization(org):  # as the hourly task runs it: one transaction for the organization
+        assert services.follow_up_sweep(org, MONDAY_8AM_NEW_YORK) == {"digests": 1, "overdue": 1}
+    assert len(smtp_server.to(pm.user.email)) == 0
+    smtp_server.refused.clear()
+    with use_organization(org):
+        assert services.follow_up_sweep(org, MONDAY_8AM_NEW_YORK + timedelta(hours=1)) == {"digests": 1, "overdue": 1}
+    assert len(smtp_server.to(colleague.user.email)) == 2  # its digest and its reminder, each once
+    assert len(smtp_server.to(pm.user.email)) == 2  # the hour after the refusal

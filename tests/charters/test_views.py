@@ -262,6 +262,14 @@ def test_published_page_shows_the_lead_on_top_and_supporters_below(org, editor, 
     assert "I have read this and will act on it" in page
 
 
+def test_a_charter_signed_by_the_lead_alone_shows_no_empty_supporters_section(org, editor, lead, teammate_client):
+    version = draft_charter(org, editor)
+    sign_all(services.send_for_signature(version=version, actor=editor.user, lead=lead, supporters=[]))
+    page = teammate_client.get(url("detail", org, version.charter_id)).text
+    assert 'data-testid="lead-signature"' in page and "Morgan Reyes" in page
+    assert "Supported by" not in page and 'data-testid="supporter-signatures"' not in page
+
+
 def test_charter_page_queries_do_not_grow_with_data(
     org, editor, lead, supporter, teammate, teammate_client, member, django_assert_max_num_queries
 ):

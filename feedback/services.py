@@ -1093,8 +1093,8 @@ def overdue_cases(now: datetime | None = None):
 
 def remind_overdue_case(case_id: int, now: datetime | None = None) -> bool:
     """At most one overdue reminder per case per day (in the organization's time zone); escalate to the
-    unit leader once it has been overdue for the organization's escalation days. Each claim commits only
-    with its mail, so a failed send is tried again by the task's retry."""
+    unit leader (else the CX CoE) once it has been overdue for the organization's escalation days. Each
+    claim commits only with its mail, so a failed send is tried again by the task's retry."""
     now = now or timezone.now()
     case = (
         FollowUpCase.objects.select_related("organization", "owner__user", "client", "project", "response")
@@ -1123,7 +1123,7 @@ def remind_overdue_case(case_id: int, now: datetime | None = None) -> bool:
                 sent = True
     escalate_after = feedback_settings(organization).escalation_days
     if case.escalated_at is None and case.due_at <= now - timedelta(days=escalate_after):
-        leader = _unit_leader(case)
+        leader = _escalation_target(case)
         with transaction.atomic():
             if FollowUpCase.objects.filter(pk=case.pk, escalated_at__isnull=True).update(
                 escalated_at=now, escalated_to=leader
@@ -1145,17 +1145,17 @@ def remind_overdue_case(case_id: int, now: datetime | None = None) -> bool:
     return sent
 
 
-def _unit_leader(case: FollowUpCase) -> Membership | None:
-    """The unit leader of the case's unit, or of its parent unit."""
-    leaders = Membership.objects.for_org(case.organization).active().with_role(Role.UNIT_LEADER).select_related("user")
+def _escalation_target(case: FollowUpCase) -> Membership | None:
+    """The unit leader of the case's unit, or of its parent unit; without one (or without a unit), the
+    longest-standing CX CoE member, who runs the follow-up program. None only if there is neither."""
+    members = Membership.objects.for_org(case.organization).active().select_related("user").order_by("joined_at", "pk")
+    leaders = list(members.with_role(Role.UNIT_LEADER))
     unit = case.unit
-    if unit is None:
-        return None
-    for candidate in (unit.pk, unit.parent_id):
+    for candidate in (unit.pk, unit.parent_id) if unit else ():
         found = next((m for m in leaders if candidate and m.unit_id == candidate), None)
         if found:
             return found
-    return None
+    return members.with_role(Role.CX_COE).first()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
-"""Closing the loop after the alert: overdue cases are reminded daily, escalated to the unit leader after the
-configured days, and promoters get the thank-you mail their PM approves. Mail is counted at the real SMTP
-server (tests/fixtures/mail.py)."""
+"""Closing the loop after the alert: overdue cases are reminded daily, escalated to the unit leader (else the
+CX CoE) after the configured days, and promoters get the thank-you mail their PM approves. Mail is counted at
+the real SMTP server (tests/fixtures/mail.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -188,14 +188,30 @@ def test_leader_of_the_parent_unit_gets_a_sub_unit_case(org, pm, leader, buildin
     assert case.escalated_to == leader
 
 
-def test_without_a_unit_leader_the_case_is_marked_escalated_and_nobody_is_mailed(org, pm, leader, smtp_server):
+def test_without_a_unit_leader_the_case_is_escalated_to_the_cx_coe(org, pm, leader, coe, smtp_server):
+    later_coe = add_member(org, [Role.CX_COE], user=make_user("carl@acme.example", "Carl Coe"))
+    infrastructure = Unit.objects.create(organization=org, name="Infrastructure")  # no leader
+    case = open_case(org, pm, due_at=timezone.now() - timedelta(days=4), unit=infrastructure)
+    tasks.remind_overdue_cases()
+    tasks.remind_overdue_cases()
+    assert len(subjects(smtp_server, "cora@acme.example", ESCALATED)) == 1  # the longest-standing CoE member
+    assert subjects(smtp_server, later_coe.user.email, ESCALATED) == []
+    assert subjects(smtp_server, "sam@acme.example", ESCALATED) == []  # another unit's leader
+    case.refresh_from_db()
+    assert case.escalated_to == coe
+    assert "escalated to Cora Coe" in client_for(pm).get(f"/o/acme/feedback/cases/{case.pk}/").content.decode()
+
+
+def test_with_neither_a_unit_leader_nor_a_coe_the_case_is_marked_escalated_and_nobody_is_mailed(
+    org, pm, leader, smtp_server
+):
     infrastructure = Unit.objects.create(organization=org, name="Infrastructure")  # no leader
     case = open_case(org, pm, due_at=timezone.now() - timedelta(days=4), unit=infrastructure)
     assert tasks.remind_overdue_cases() == 1  # the owner's reminder; no escalation mail
     assert tasks.remind_overdue_cases() == 0
     assert [m["to"] for m in smtp_server.messages if m["message"]["Subject"].startswith(ESCALATED)] == []
     assert len(subjects(smtp_server, "paula@acme.example", OVERDUE)) == 1
-    # What the code does: the escalation is recorded as done, to nobody, and is not tried again.
+    # Recorded as done, to nobody, and not tried again; the page still shows the case.
     case.refresh_from_db()
     assert case.escalated_at is not None and case.escalated_to is None
     [event] = AuditEvent.objects.filter(organization=org, verb="case.escalated")

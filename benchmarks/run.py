@@ -19,6 +19,7 @@ from benchmarks.common import BENCH_DB, Result, process_env
 
 BENCHMARKS = [
     "survey_load",
+    "survey_cost",
     "feedback_send",
     "metrics_dashboard",
     "tenant_scale",

@@ -1,0 +1,83 @@
+"""Where the survey submit path's time goes, in-process (no HTTP, no load generator): CPU per GET + POST
+pair through Django's test client with the production settings, for the bare floor view, for a minimal
+pair that only looks a row up and inserts one (what any write path in this stack pays), and for the
+survey. It explains the survey_load figures: the share of the floor that a path can reach is bounded by
+the minimal pair's share.
+
+    python -m benchmarks.run --only survey_cost
+"""
+
+import re
+import time
+
+from benchmarks.common import Result
+from benchmarks.survey_load import ANSWERS, make_links
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FLOOR, MINIMAL = "/_bench/floor/", "/_bench/minimal/"
+
+
+def minimal_pair(organization):
+    """GET: one indexed read, then the form; POST: one insert (an audit row) in the request's transaction."""
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    from cxprogram.audit.models import AuditEvent
+    from cxprogram.tenancy.context import activate
+    from cxprogram.tenancy.models import Organization
+
+    def view(request):
+        activate(Organization.objects.get(pk=organization.pk))
+        if request.method == "POST":
+            AuditEvent.objects.create(organization=organization, verb="bench.minimal", payload={})
+            return HttpResponse(status=302, headers={"Location": MINIMAL})
+        return HttpResponse(f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">')
+
+    return view
+
+
+def mount(view) -> None:
+    """The floor (mounted by the BENCHMARK_ENDPOINTS setting for gunicorn) and the minimal pair, in this process."""
+    from django.urls import clear_url_caches, path
+
+    import cxprogram.urls
+    from cxprogram.core.views import benchmark_floor
+
+    cxprogram.urls.urlpatterns[:0] = [path(FLOOR[1:], benchmark_floor), path(MINIMAL[1:], view)]
+    clear_url_caches()
+
+
+def cpu_per_pair(paths: list[str], form: dict) -> float:
+    """Milliseconds of this process's CPU per GET + POST pair (a fresh client each time, as a new visitor)."""
+    from django.test import Client
+
+    client = Client()
+    started = time.process_time()
+    for path in paths:
+        client.cookies.clear()
+        token = CSRF.search(client.get(path).content.decode()).group(1)
+        status = client.post(path, {**form, "csrfmiddlewaretoken": token}).status_code
+        if status not in (200, 302):
+            raise RuntimeError(f"{path} answered {status}")
+    return (time.process_time() - started) / len(paths) * 1000
+
+
+def run(quick: bool = False) -> list[Result]:
+    from feedback import public_views
+
+    pairs = 200 if quick else 1000
+    public_views.RATE_LIMITS["ip"] = 10**9  # every pair comes from one address, as in survey_load
+    organization, links = make_links(2 * pairs + 50)
+    mount(minimal_pair(organization))
+    cpu_per_pair(links[:50], ANSWERS)  # warm: templates, kept connection, plans
+    cpu_per_pair([FLOOR] * 50 + [MINIMAL] * 50, {"answer": "9"})
+    floor = cpu_per_pair([FLOOR] * pairs, {"answer": "9"})
+    minimal = cpu_per_pair([MINIMAL] * pairs, {"answer": "9"})
+    survey = cpu_per_pair(links[50 : 50 + pairs], ANSWERS)
+    return [
+        Result("survey_cost", "floor CPU per GET + POST", floor, "ms"),
+        Result("survey_cost", "one read + one insert CPU per GET + POST", minimal, "ms"),
+        Result("survey_cost", "survey CPU per GET + POST", survey, "ms"),
+        Result("survey_cost", "one read + one insert share of floor", floor / minimal * 100, "%"),
+        Result("survey_cost", "survey share of floor (in-process)", floor / survey * 100, "%"),
+    ]

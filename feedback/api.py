@@ -1,6 +1,7 @@
 """Feedback API under /api/v1/orgs/<org_slug>/: every write goes through the services."""
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -207,6 +208,7 @@ class ResponseViewSet(TenantReadOnlyViewSet):
 
     model, serializer_class = Response, serializers.ResponseSerializer
     read_permission = "feedback.view"
+    permissions_by_action = {"thank_you": "feedback.send"}  # as the page's approve button
 
     def get_base_queryset(self):
         p = self.request.query_params
@@ -227,6 +229,19 @@ class ResponseViewSet(TenantReadOnlyViewSet):
             )
         except ValidationError as error:
             raise_as_drf(error)
+
+    @extend_schema(request=None, responses=serializers.ResponseSerializer)
+    @action(detail=True, methods=["post"], url_path="thank-you")
+    def thank_you(self, request, org_slug, pk):
+        """Approve the thank-you mail to a promoter (a score of 9 or 10), sent once in the approver's name.
+        Refused (400) when the contact opted out or bounced, and when one was already approved."""
+        response = self.get_object()
+        try:
+            services.approve_thank_you(response=response, actor_membership=request.membership, request=request)
+        except ValidationError as error:
+            raise_as_drf(error)
+        response.refresh_from_db()
+        return ApiResponse(self.get_serializer(response).data)
 
 
 class CaseViewSet(

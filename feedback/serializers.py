@@ -226,7 +226,10 @@ class ResponseSerializer(serializers.ModelSerializer):
             "follow_up_requested",
             "submitted_at",
             "updated_at",
+            "thank_you_approved_by",
+            "thank_you_sent_at",
         ]
+        read_only_fields = ["thank_you_approved_by", "thank_you_sent_at"]
 
 
 class CaseSerializer(TenantRelatedMixin, serializers.ModelSerializer):

@@ -2,11 +2,14 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
+from cxprogram.accounts.services import create_api_token
+from cxprogram.audit.models import AuditEvent
 from cxprogram.tenancy.permissions import Role
-from feedback import services
-from feedback.models import Batch, Contact, FollowUpCase
+from feedback import selectors, services
+from feedback.models import Batch, Contact, FollowUpCase, Response, SurveyRequest
 from tests.conftest import client_for
 from tests.feedback.factories import make_account, make_pm, populate
 
@@ -111,3 +114,123 @@ def test_templates_list_has_the_default(owner_client, org):
     services.default_template(org)
     [template] = owner_client.get(API + "templates/").json()["results"]
     assert template["is_default"] and template["questions"][0]["kind"] == "nps"
+
+
+# --- The promoter thank-you ------------------------------------------------------------------------------
+
+THANKS = "Thank you from Acme Consulting"
+
+
+def answered(org, pm, score) -> Response:
+    """A contact on a project managed by `pm` answers the survey with `score`, through the real services."""
+    _, [contact], project = make_account(org, pm, contacts=1)
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=[contact])
+    services.start_batch(batch=batch, from_states=["draft"])
+    services.dispatch_batch(org, batch.pk)
+    token = services.survey_token(SurveyRequest.objects.get(batch=batch))
+    return services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
+
+
+def thank_you_url(response, slug="acme") -> str:
+    return f"/api/v1/orgs/{slug}/feedback/responses/{response.pk}/thank-you/"
+
+
+def thank_yous(mailoutbox, response) -> list:
+    return [m for m in mailoutbox if m.subject == THANKS and m.to == [response.contact.email]]
+
+
+def test_pm_approves_a_promoter_thank_you_that_is_mailed_once(
+    org, pm, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = answered(org, pm, 10)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {create_api_token(user=pm.user, name='t')[1]}")
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = api.post(thank_you_url(response))
+    assert approved.status_code == 200, approved.json()
+    body = approved.json()
+    assert (body["id"], body["nps_score"], body["thank_you_approved_by"]) == (response.pk, 10, pm.pk)
+    [mail] = thank_yous(mailoutbox, response)
+    assert "Paula Manager" in mail.from_email and mail.reply_to == ["paula@acme.example"]
+    assert api.get(f"{API}responses/{response.pk}/").json()["thank_you_sent_at"] is not None
+
+    coe = client_for(member(Role.CX_COE))
+    for again in (api, coe):
+        with django_capture_on_commit_callbacks(execute=True):
+            twice = again.post(thank_you_url(response))
+        assert twice.status_code == 400
+        assert twice.json()["error"]["fields"] == {
+            "non_field_errors": ["A thank-you was already approved for this response."]
+        }
+    assert len(thank_yous(mailoutbox, response)) == 1
+    response.refresh_from_db()
+    assert response.thank_you_approved_by == pm
+    assert AuditEvent.objects.filter(organization=org, verb="response.thank_you_approved").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("score", "stop", "message"),
+    [
+        (3, None, "Thank-you mails are for promoters (a score of 9 or 10)."),
+        (8, None, "Thank-you mails are for promoters (a score of 9 or 10)."),
+        (
+            10,
+            lambda c: services.opt_out_contact(contact=c, reason="No more mail, please"),
+            "{name} has opted out of our mail, so no thank-you can be sent.",
+        ),
+        (
+            10,
+            lambda c: services.record_bounce(organization=c.organization, email=c.email, kind="hard"),
+            "{name} cannot be mailed (their address bounced), so no thank-you can be sent.",
+        ),
+    ],
+    ids=["detractor", "passive", "opted_out", "bounced"],
+)
+def test_a_refused_thank_you_is_a_400_with_the_reason(
+    org, pm, score, stop, message, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = answered(org, pm, score)
+    if stop:
+        stop(response.contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client_for(pm).post(thank_you_url(response))
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid"
+    assert refused.json()["error"]["fields"] == {"non_field_errors": [message.format(name=response.contact.name)]}
+    assert thank_yous(mailoutbox, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
+def test_outsider_gets_404_for_another_organizations_thank_you(
+    org, pm, outsider_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = answered(org, pm, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        statuses = [outsider_client.post(thank_you_url(response, slug)).status_code for slug in ("acme", "globex")]
+    assert statuses == [404, 404]
+    assert thank_yous(mailoutbox, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
+@pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.UNIT_LEADER, Role.STAFF])
+def test_a_role_that_cannot_send_gets_403_for_the_thank_you(
+    org, pm, member, role, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = answered(org, pm, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        denied = client_for(member(role)).post(thank_you_url(response))
+    assert denied.status_code == 403
+    assert denied.json()["error"]["message"] == "Your role does not allow this."
+    assert thank_yous(mailoutbox, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
+def test_the_thank_you_action_is_in_the_api_schema(owner_client):
+    schema = owner_client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/orgs/{org_slug}/feedback/responses/{id}/thank-you/"]["post"]
+    assert "requestBody" not in operation
+    returned = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][returned]["properties"]
+    assert properties["thank_you_approved_by"]["readOnly"] and properties["thank_you_sent_at"]["readOnly"]

@@ -7,7 +7,8 @@ import csv
 import io
 import subprocess
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,10 +18,13 @@ from django.utils import timezone
 from PIL import Image
 
 from charters import services as charter_services
+from charters import tasks as charter_tasks
+from charters.models import Acknowledgment, Signer
+from cxprogram.tenancy import services as tenancy_services
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
 from feedback import services as feedback_services
-from feedback.models import Response, SurveyRequest
+from feedback.models import FollowUpCase, Response, SurveyRequest
 from initiatives import services as initiative_services
 from initiatives.models import Status
 from metrics import services as metric_services
@@ -52,15 +56,15 @@ def _pm(org, text):
     return add_member(org, [Role.PROJECT_MANAGER], user=make_user(name=f"Paula {text}"))
 
 
-def _sent_survey(org, capture, text):
+def _sent_survey(org, capture, text, *, unit=None, code=None):
     """A survey request mailed to one contact; the organization, client, contact, project, PM and the
-    batch's personal message all carry `text`."""
+    batch's personal message all carry `text` (the project's code too, when given)."""
     org.name = f"Acme {text}"
     org.save()
     pm = _pm(org, text)
-    client = make_client(org, f"Client {text}", account_owner=pm)
+    client = make_client(org, f"Client {text}", account_owner=pm, unit=unit)
     contact = make_contact(client, name=f"Cara {text}")
-    project = make_project(client, name=f"Project {text}", project_manager=pm)
+    project = make_project(client, code, name=f"Project {text}", project_manager=pm, unit=unit)
     batch = feedback_services.create_batch(
         organization=org,
         actor=pm.user,
@@ -86,6 +90,29 @@ def case_alert_mail(org, capture, text):
     return pm.user.email
 
 
+def _overdue_case(org, capture, text, *, days_late, unit=None):
+    """A detractor's case (opened by the real survey and submit services) whose client, project (name and
+    code) and owner carry `text`, due `days_late` days ago; the hourly reminder runs for it."""
+    pm, _, request = _sent_survey(org, capture, text, unit=unit, code=f"P {text}"[:40])
+    with capture(execute=True):
+        response = feedback_services.submit_response(survey_request=request, data={"nps": "2"})
+    FollowUpCase.objects.filter(response=response).update(due_at=timezone.now() - timedelta(days=days_late))
+    assert feedback_services.remind_overdue_case(FollowUpCase.objects.get(response=response).pk) is True
+    return pm
+
+
+def case_overdue_mail(org, capture, text):
+    pm = _overdue_case(org, capture, text, days_late=1)  # within the 3 escalation days: the owner only
+    return pm.user.email
+
+
+def case_escalated_mail(org, capture, text):
+    unit = Unit.objects.create(organization=org, name="Buildings")
+    leader = add_member(org, [Role.UNIT_LEADER], user=make_user(name=f"Sam {text}"), unit=unit)
+    _overdue_case(org, capture, text, days_late=4, unit=unit)
+    return leader.user.email
+
+
 def thank_you_mail(org, capture, text):
     pm, contact, request = _sent_survey(org, capture, text)
     with capture(execute=True):
@@ -94,17 +121,63 @@ def thank_you_mail(org, capture, text):
     return contact.email
 
 
-def charter_signing_mail(org, capture, text):
+def _out_for_signature(org, capture, text):
+    """A charter sent to its lead for signature; the organization, the title, the lead's name and the
+    request's message carry `text`."""
     org.name = f"Acme {text}"
     org.save()
     editor = add_member(org, [Role.CX_COE])
     lead = add_member(org, [Role.EXECUTIVE], user=make_user(name=f"Morgan {text}"))
     version = draft_charter(org, editor, title=f"Charter {text}")
     with capture(execute=True):
-        charter_services.send_for_signature(
+        signature_request = charter_services.send_for_signature(
             version=version, actor=editor.user, lead=lead, supporters=[], message=f"Please sign.\n{text}"
         )
+    return editor, lead, signature_request
+
+
+def charter_signing_mail(org, capture, text):
+    _, lead, _ = _out_for_signature(org, capture, text)
     return lead.user.email
+
+
+def charter_sign_reminder_mail(org, capture, text):
+    _, lead, signature_request = _out_for_signature(org, capture, text)
+    Signer.objects.filter(request=signature_request).update(next_reminder_at=timezone.now() - timedelta(seconds=1))
+    assert charter_tasks.sweep()["reminded"] == 1
+    return lead.user.email
+
+
+def charter_declined_mail(org, capture, text):
+    editor, lead, signature_request = _out_for_signature(org, capture, text)
+    with capture(execute=True):
+        charter_services.decline(
+            signer=signature_request.signers.get(membership=lead),
+            user=lead.user,
+            reason=f"The metrics need targets.\n{text}",
+        )
+    return editor.user.email
+
+
+def _in_force(org, capture, text):
+    """A charter signed by its lead and announced to every member; a member's name carries `text`."""
+    _, _, signature_request = _out_for_signature(org, capture, text)
+    member = add_member(org, [Role.STAFF], user=make_user(name=f"Theo {text}"))
+    sign_all(signature_request)  # its mail task is run below, without the PDF task
+    assert charter_tasks.notify_in_force(signature_request.version_id) >= 1
+    return member, signature_request.version_id
+
+
+def charter_in_force_mail(org, capture, text):
+    member, _ = _in_force(org, capture, text)
+    return member.user.email
+
+
+def charter_ack_reminder_mail(org, capture, text):
+    member, version_id = _in_force(org, capture, text)
+    Acknowledgment.objects.filter(version_id=version_id).update(notified_at=timezone.now() - timedelta(days=7, hours=1))
+    assert charter_tasks.sweep()["ack_reminders"] >= 1
+    return member.user.email
 
 
 def board_agenda_mail(org, capture, text):
@@ -142,15 +215,138 @@ def weekly_digest_mail(org, capture, text):
     return pm.user.email
 
 
+def action_items_overdue_mail(org, capture, text):
+    org.time_zone = "America/New_York"
+    org.save()
+    owner = add_member(org, [Role.ADMIN])
+    pm = _pm(org, text)
+    running = make_initiative(org, owner, Status.IN_PROGRESS, owner=pm, title=f"Status email {text}")
+    initiative_services.add_action_item(
+        initiative=running, actor=owner, title=f"Draft {text}", owner=pm, due_on=date(2026, 11, 20)
+    )
+    assert initiative_services.remind_overdue(org, MONDAY_8AM_NEW_YORK) == 1
+    return pm.user.email
+
+
+def _ranking_round(org, capture, text):
+    """A ranking round opened (and its invitations mailed) by a CoE admin for one stakeholder; the round's
+    title and both people's names carry `text`."""
+    coe = add_member(org, [Role.ADMIN, Role.CX_COE], user=make_user(name=f"Cora {text}"))
+    stakeholder = add_member(org, [Role.EXECUTIVE], user=make_user(name=f"Eve {text}"))
+    items = [make_initiative(org, coe, Status.QUALIFIED, title=f"{t} {text}") for t in ("Alpha", "Bravo")]
+    with capture(execute=True):
+        round_ = initiative_services.open_round(
+            organization=org,
+            actor=coe,
+            title=f"Winter {text}",
+            initiatives=items,
+            stakeholders=[stakeholder],
+            closes_at=timezone.now() + timedelta(days=3),
+        )
+    return round_, stakeholder
+
+
+def ranking_round_opened_mail(org, capture, text):
+    _, stakeholder = _ranking_round(org, capture, text)
+    return stakeholder.user.email
+
+
+def ranking_round_reminder_mail(org, capture, text):
+    round_, stakeholder = _ranking_round(org, capture, text)
+    assert initiative_services.ranking_sweep(org, round_.remind_at + timedelta(minutes=1))["reminded"] == 1
+    return stakeholder.user.email
+
+
+def metric_alert_mail(org, capture, text):
+    """NPS of a unit whose name carries `text` falls below its target's warning threshold."""
+    org.name = f"Acme {text}"
+    org.save()
+    owner = add_member(org, [Role.ADMIN])
+    coe = add_member(org, [Role.CX_COE], user=make_user(name=f"Cora {text}"))
+    unit = Unit.objects.create(organization=org, name=f"Water {text}")
+    builder = Responses(org, _pm(org, text))
+    builder.add([2] * 6, project=builder.project(unit=unit), submitted_at=recent())
+    metric_services.save_target(
+        organization=org,
+        actor=owner.user,
+        metric="nps",
+        unit=unit,
+        target=Decimal(40),
+        warning=Decimal(20),
+        starts_on=recent(60).date(),
+        ends_on=timezone.localdate() + timedelta(days=30),
+        owner=coe,
+    )
+    with capture(execute=True):
+        assert len(metric_services.evaluate_targets(org)) == 1
+    return coe.user.email
+
+
+def adoption_invite_mail(org, capture, text):
+    org.name = f"Acme {text}"
+    org.save()
+    owner = add_member(org, [Role.ADMIN])
+    staff = add_member(org, [Role.STAFF], user=make_user(name=f"Theo {text}"))
+    with capture(execute=True):
+        metric_services.open_adoption_survey(
+            organization=org,
+            actor=owner.user,
+            quarter=timezone.localdate(),
+            closes_on=timezone.localdate() + timedelta(days=30),
+        )
+    return staff.user.email
+
+
+def board_report_mail(org, capture, text):
+    org.name = f"Acme {text}"
+    org.save()
+    owner = add_member(org, [Role.ADMIN])
+    executive = add_member(org, [Role.EXECUTIVE], user=make_user(name=f"Morgan {text}"))
+    report = metric_services.save_board_report(
+        organization=org,
+        actor=owner.user,
+        period_start=recent(40).date(),
+        period_end=timezone.localdate(),
+        commentary=f"Water needs help.\n{text}",
+    )
+    with capture(execute=True):
+        metric_services.queue_board_report_mail(report=report, actor=owner.user)
+    return executive.user.email
+
+
+def invitation_mail(org, capture, text):
+    org.name = f"Acme {text}"
+    org.save()
+    owner = add_member(org, [Role.ADMIN], user=make_user(name=f"Olivia {text}"))
+    with capture(execute=True):
+        tenancy_services.invite_member(
+            organization=org, actor=owner.user, email="invitee@example.com", roles=[Role.STAFF]
+        )
+    return "invitee@example.com"
+
+
 # (flow, it has an HTML part, its subject carries user text, its From display name carries user text)
 MAILS = [
     (survey_request_mail, True, True, True),
     (case_alert_mail, True, True, False),
+    (case_overdue_mail, False, True, False),
+    (case_escalated_mail, False, True, False),
     (thank_you_mail, False, True, True),
     (charter_signing_mail, True, True, False),
+    (charter_sign_reminder_mail, True, True, False),
+    (charter_declined_mail, True, True, False),
+    (charter_in_force_mail, True, True, False),
+    (charter_ack_reminder_mail, True, True, False),
     (board_agenda_mail, True, False, False),
     (board_minutes_mail, True, False, False),
     (weekly_digest_mail, True, False, False),
+    (action_items_overdue_mail, True, False, False),
+    (ranking_round_opened_mail, True, True, False),
+    (ranking_round_reminder_mail, True, True, False),
+    (metric_alert_mail, True, True, False),
+    (adoption_invite_mail, False, True, False),
+    (board_report_mail, False, True, False),
+    (invitation_mail, True, True, False),
 ]
 
 

@@ -50,6 +50,17 @@ def test_dashboard_filters_by_unit_including_sub_units(owner_client, org, data):
     assert "+40 ±" in page and "(n=5)" in page
 
 
+def test_the_filters_show_the_chosen_options_selected_and_names_escaped(owner_client, org, data):
+    from cxprogram.tenancy.models import Unit
+
+    Unit.objects.filter(pk=data["water"].pk).update(name="Water <b>& Waste</b>")
+    page = owner_client.get(url(org, "index"), {"unit": data["buildings"].pk, "months": "6"}).content.decode()
+    assert f'<option value="{data["buildings"].pk}" selected>' in page
+    assert '<option value="6" selected>' in page and '<option value="12" selected>' not in page
+    assert page.count(" selected>") == 2 + 3  # unit and period; project manager, survey and kind on "All"
+    assert "Water &lt;b&gt;&amp; Waste&lt;/b&gt;" in page and "<b>& Waste" not in page
+
+
 def test_bad_filters_are_ignored_not_a_500(owner_client, org, data):
     response = owner_client.get(url(org, "index"), {"unit": "abc", "months": "999", "start": "2025-13"})
     assert response.status_code == 200

@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -22,3 +24,19 @@ def sort_header(context, label: str, field: str):
     query["sort"] = f"-{field}" if descending else field
     state = "ascending" if current == field else "descending" if current == f"-{field}" else "none"
     return format_html('<th scope="col" aria-sort="{}"><a href="?{}">{}</a></th>', state, query.urlencode(), label)
+
+
+@register.filter
+def select_options(field) -> str:
+    """A select field's <option>s, the current value selected, written in Python: a long list (every
+    project manager of a large organization) renders many times faster than through widget templates
+    or a template loop."""
+    current = str(field.value() if field.value() is not None else "")
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) == current else "", label)
+            for value, label in field.field.choices
+        ),
+    )

@@ -202,7 +202,9 @@ def board_minutes_mail(org, capture, text):
     return board.user.email
 
 
-def weekly_digest_mail(org, capture, text):
+def _overdue_action_item(org, text):
+    """A PM (named with `text`) owns an initiative and an action item, both titled with `text`, overdue on
+    Monday 23 November in New York; returns the PM."""
     org.time_zone = "America/New_York"
     org.save()
     owner = add_member(org, [Role.ADMIN])
@@ -211,19 +213,17 @@ def weekly_digest_mail(org, capture, text):
     initiative_services.add_action_item(
         initiative=running, actor=owner, title=f"Draft {text}", owner=pm, due_on=date(2026, 11, 20)
     )
+    return pm
+
+
+def weekly_digest_mail(org, capture, text):
+    pm = _overdue_action_item(org, text)
     assert initiative_services.send_weekly_digests(org, MONDAY_8AM_NEW_YORK) == 1
     return pm.user.email
 
 
 def action_items_overdue_mail(org, capture, text):
-    org.time_zone = "America/New_York"
-    org.save()
-    owner = add_member(org, [Role.ADMIN])
-    pm = _pm(org, text)
-    running = make_initiative(org, owner, Status.IN_PROGRESS, owner=pm, title=f"Status email {text}")
-    initiative_services.add_action_item(
-        initiative=running, actor=owner, title=f"Draft {text}", owner=pm, due_on=date(2026, 11, 20)
-    )
+    pm = _overdue_action_item(org, text)
     assert initiative_services.remind_overdue(org, MONDAY_8AM_NEW_YORK) == 1
     return pm.user.email
 

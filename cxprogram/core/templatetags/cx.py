@@ -31,7 +31,8 @@ def select_options(field) -> str:
     """A select field's <option>s, the current value selected, written in Python: a long list (every
     project manager of a large organization) renders many times faster than through widget templates
     or a template loop."""
-    current = str(field.value() if field.value() is not None else "")
+    chosen = field.value()
+    current = "" if chosen is None else str(chosen)
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',

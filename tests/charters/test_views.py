@@ -123,6 +123,24 @@ def test_preview_renders_markdown_without_passing_raw_html(org, editor_client, d
     assert "&lt;script&gt;" in response.text
 
 
+def test_the_editor_page_ids_are_unique_so_each_prompt_keeps_its_label(org, editor_client, draft):
+    """The live preview shows the matrix beside its editor: a prompt's id must not be used twice, or its
+    label ("Prompt 1 in Relating") points at the preview's list item instead of the text box."""
+    import re
+    from collections import Counter
+
+    column = draft.matrix["columns"][0]
+    editor_client.post(
+        url("matrix", org, draft.pk), {"op": "add_behavior", "column": column["key"], "text": "Visit the site"}
+    )
+    draft.refresh_from_db()
+    page = editor_client.get(url("edit", org, draft.pk)).text
+    preview = editor_client.post(url("preview", org, draft.pk), editor_post_data(draft)).text  # put into the page
+    assert "Visit the site" in page and "Prompt 1 in" in page and "Visit the site" in preview
+    ids = Counter(re.findall(r'\bid="([^"]+)"', page + preview))
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
 def test_matrix_edit_in_place_returns_the_fragment(org, editor_client, draft):
     column = draft.matrix["columns"][2]
     response = editor_client.post(

@@ -234,7 +234,8 @@ class ResponseViewSet(TenantReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="thank-you")
     def thank_you(self, request, org_slug, pk):
         """Approve the thank-you mail to a promoter (a score of 9 or 10), sent once in the approver's name.
-        Refused (400) when the contact opted out or bounced, and when one was already approved."""
+        The project's manager approves (the CX CoE and admins may too; anyone else is a 403). Refused (400)
+        when the contact opted out or bounced, and when one was already approved."""
         response = self.get_object()
         try:
             services.approve_thank_you(response=response, actor_membership=request.membership, request=request)

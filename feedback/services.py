@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Q, Value
@@ -1158,11 +1158,21 @@ def _escalation_target(case: FollowUpCase) -> Membership | None:
     return members.with_role(Role.CX_COE).first()
 
 
+def can_approve_thank_you(response: Response, membership: Membership) -> bool:
+    """The project's manager approves a promoter's thank-you (it goes in their name); the CX CoE and
+    admins may too, for a project whose manager has left."""
+    return membership.can("feedback.manage") or (
+        membership.can("feedback.send") and response.project_manager_id == membership.pk
+    )
+
+
 @transaction.atomic
 def approve_thank_you(*, response: Response, actor_membership: Membership, request=None) -> Response:
     """The PM approves the promoter thank-you mail; it goes out after commit, once."""
     from .tasks import send_thank_you
 
+    if not can_approve_thank_you(response, actor_membership):
+        raise PermissionDenied("Only the project's manager or the CX CoE approves this thank-you.")
     if response.nps_score is None or response.nps_score < 9:
         raise ValidationError("Thank-you mails are for promoters (a score of 9 or 10).")
     contact = response.contact

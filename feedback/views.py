@@ -481,7 +481,12 @@ def response_detail(request, pk):
     return render(
         request,
         "feedback/response_detail.html",
-        {"response": response, "answers": services.answer_lines(response), "case": case},
+        {
+            "response": response,
+            "answers": services.answer_lines(response),
+            "case": case,
+            "can_thank": services.can_approve_thank_you(response, request.membership),
+        },
     )
 
 

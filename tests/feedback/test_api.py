@@ -227,6 +227,15 @@ def test_a_role_that_cannot_send_gets_403_for_the_thank_you(
     assert response.thank_you_approved_by is None
 
 
+def test_a_pm_of_another_project_gets_403_with_the_reason(org, pm, mailoutbox, django_capture_on_commit_callbacks):
+    response = answered(org, pm, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        denied = client_for(make_pm(org, "Omar Other", email="omar@acme.example")).post(thank_you_url(response))
+    assert denied.status_code == 403
+    assert denied.json()["error"]["message"] == "Only the project's manager or the CX CoE approves this thank-you."
+    assert thank_yous(mailoutbox, response) == []
+
+
 def test_the_thank_you_action_is_in_the_api_schema(owner_client):
     schema = owner_client.get("/api/schema/?format=json").json()
     operation = schema["paths"]["/api/v1/orgs/{org_slug}/feedback/responses/{id}/thank-you/"]["post"]

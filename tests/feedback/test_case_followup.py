@@ -291,6 +291,32 @@ def test_approving_twice_sends_no_second_mail(org, pm, coe, smtp_server, django_
     assert AuditEvent.objects.filter(organization=org, verb="response.thank_you_approved").count() == 1
 
 
+def test_another_pm_cannot_approve_but_sees_who_can(org, pm, smtp_server, django_capture_on_commit_callbacks):
+    response = answer(org, pm, 10)
+    other_pm = client_for(make_pm(org, "Omar Other", email="omar@acme.example"))
+    detail = other_pm.get(f"/o/acme/feedback/responses/{response.pk}/").content.decode()
+    assert "Approve and send" not in detail
+    assert f"Paula Manager, the project's manager, can send {response.contact.name} a thank-you mail." in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        assert other_pm.post(thank_url(response)).status_code == 403
+    assert thank_yous(smtp_server, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
+def test_the_cx_coe_can_approve_for_a_project_whose_pm_left(
+    org, pm, coe, smtp_server, django_capture_on_commit_callbacks
+):
+    response = answer(org, pm, 9)
+    browser = client_for(coe)
+    assert "Approve and send" in browser.get(f"/o/acme/feedback/responses/{response.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(thank_url(response))
+    [mail] = thank_yous(smtp_server, response)
+    assert mail["From"] == "Acme Consulting via Cora Coe <noreply@cxprogram.localhost>"
+    assert mail["Reply-To"] == "cora@acme.example"
+
+
 @pytest.mark.parametrize("score", [3, 8])
 def test_only_promoters_can_be_thanked(org, pm, score, smtp_server, django_capture_on_commit_callbacks):
     response = answer(org, pm, score)

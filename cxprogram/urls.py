@@ -9,6 +9,8 @@ from cxprogram.core import health
 from cxprogram.core import views as core_views
 from cxprogram.tenancy import views as tenancy_views
 
+handler500 = "cxprogram.core.views.server_error"
+
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),

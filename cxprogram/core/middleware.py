@@ -25,7 +25,37 @@ def retry_keeps_post(view):
     return view
 
 
+def is_database_unavailable(error: BaseException | None) -> bool:
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def database_unavailable(request, error: BaseException) -> HttpResponse:
+    """The 503 to try again: in the API's error format under /api/, else the retry page."""
+    logger.warning("Database unavailable during %s %s: %s", request.method, request.path, error)
+    if request.path.startswith("/api/"):
+        body = {"code": "unavailable", "message": "The service is briefly unavailable; try again.", "fields": {}}
+        response = JsonResponse({"error": body}, status=503)
+    else:
+        # Rendered without context processors: they may read the session or memberships, i.e. the database.
+        view = getattr(request.resolver_match, "func", None)
+        keep = request.method == "POST" and getattr(view, "retry_keeps_post", False)
+        fields = [(k, v) for k, values in request.POST.lists() if k != "csrfmiddlewaretoken" for v in values]
+        context = {
+            "csrf_token": get_token(request),
+            "path": request.get_full_path(),
+            "fields": fields if keep else None,
+            "was_post": request.method == "POST",
+        }
+        response = HttpResponse(render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
 class DatabaseUnavailableMiddleware:
+    """Errors raised in views. Those raised in other middleware (saving the session, say) reach Django's
+    500 handler, which gives the same answer (cxprogram.core.views.server_error)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -33,24 +63,4 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
-        if request.path.startswith("/api/"):
-            body = {"code": "unavailable", "message": "The service is briefly unavailable; try again.", "fields": {}}
-            response = JsonResponse({"error": body}, status=503)
-        else:
-            # Rendered without context processors: they may read the session or memberships, i.e. the database.
-            view = getattr(request.resolver_match, "func", None)
-            keep = request.method == "POST" and getattr(view, "retry_keeps_post", False)
-            fields = [(k, v) for k, values in request.POST.lists() if k != "csrfmiddlewaretoken" for v in values]
-            context = {
-                "csrf_token": get_token(request),
-                "path": request.get_full_path(),
-                "fields": fields if keep else None,
-                "was_post": request.method == "POST",
-            }
-            response = HttpResponse(render_to_string("503.html", context), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        add_never_cache_headers(response)
-        return response
+        return database_unavailable(request, exception) if is_database_unavailable(exception) else None

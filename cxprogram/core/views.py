@@ -1,7 +1,11 @@
+import sys
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views import defaults
 
+from .middleware import database_unavailable, is_database_unavailable
 from .models import OutboxMessage
 
 
@@ -35,3 +39,12 @@ def benchmark_floor(request):
     if request.method == "POST":
         return HttpResponse(status=302, headers={"Location": "/_bench/floor/"})
     return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
+
+
+def server_error(request):
+    """Django's 500 handler (called while the error is being handled). A database that stopped
+    answering outside a view, e.g. while a middleware saves the session, is a 503 to try again there too."""
+    error = sys.exc_info()[1]
+    if is_database_unavailable(error):
+        return database_unavailable(request, error)
+    return defaults.server_error(request)

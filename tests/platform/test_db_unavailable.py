@@ -3,11 +3,14 @@ never a 500; a client's survey answers come back on the retry page and go throug
 
 import html
 import re
+from urllib.parse import urlparse
 
 import pytest
 from django.db import OperationalError, ProgrammingError, connection
 from django.test import Client as HttpClient
 
+from cxprogram.tenancy import services as tenancy_services
+from cxprogram.tenancy.permissions import Role
 from feedback import services
 from feedback.models import Response
 from tests.feedback.factories import make_account, make_pm
@@ -89,6 +92,17 @@ def test_the_api_answers_503_in_its_error_format(owner_client, org):
         response = owner_client.get(f"/api/v1/orgs/{org.slug}/units/")
     assert response.status_code == 503 and response["Retry-After"].isdigit()
     assert response.json()["error"]["code"] == "unavailable"
+
+
+def test_a_session_that_cannot_be_saved_is_a_503_too(owner, org):
+    """The invitation page stashes the link in the session, saved by its middleware after the view."""
+    invitation = tenancy_services.invite_member(
+        organization=org, actor=owner.user, email="nina@example.com", roles=[Role.STAFF]
+    )
+    visitor = HttpClient(raise_request_exception=False)
+    with failing("django_session"):
+        page = assert_retry_page(visitor.get(urlparse(tenancy_services.invitation_url(invitation)).path))
+    assert "Something went wrong" not in page
 
 
 def test_a_programming_error_is_still_a_500(owner, org):

@@ -914,13 +914,16 @@ def submit_response(*, survey_request: SurveyRequest, data, language: str = "") 
 
 
 def _record_response(survey_request: SurveyRequest, version, answers: dict, language: str) -> Response:
-    # The lock serialises two submits of one link; the join says whether one already made the response.
-    responded_at, response_id = (
-        SurveyRequest.objects.select_for_update(of=("self",))
+    # The lock serialises two submits of one link. The row it returns is the latest, even after waiting
+    # for the other submit, so its responded_at (set with the response, in one transaction) says whether
+    # a response exists; a join here would read the responses as they were before the wait.
+    responded_at = (
+        SurveyRequest.objects.select_for_update()
         .filter(pk=survey_request.pk)
-        .values_list("responded_at", "response__id")
+        .values_list("responded_at", flat=True)
         .get()
     )
+    existing = Response.objects.filter(request_id=survey_request.pk).first() if responded_at else None
     contact, project = survey_request.contact, survey_request.project
     nps_key = q.nps_key(version.questions)
     now = timezone.now()
@@ -932,7 +935,7 @@ def _record_response(survey_request: SurveyRequest, version, answers: dict, lang
         "language": language or contact.language,
         "updated_at": now,
     }
-    created = response_id is None
+    created = existing is None
     if created:
         response = Response.objects.create(
             organization_id=survey_request.organization_id,
@@ -949,7 +952,7 @@ def _record_response(survey_request: SurveyRequest, version, answers: dict, lang
             **values,
         )
     else:
-        response = Response.objects.get(pk=response_id)
+        response = existing
         for field, value in values.items():
             setattr(response, field, value)
         response.save(update_fields=list(values))

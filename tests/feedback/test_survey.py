@@ -3,13 +3,16 @@
 import hashlib
 import hmac
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from feedback import services
+from feedback import selectors, services
 from feedback.models import Contact, FollowUpCase, Response, SurveyRequest
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +157,41 @@ def test_promoter_answer_opens_no_case_but_a_follow_up_request_does(client, sent
     assert FollowUpCase.objects.count() == 0
     client.post(f"/s/{token}/", {"nps": "10", "follow_up": "yes"})
     assert FollowUpCase.objects.get().trigger == "follow_up_requested"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_link_at_once_make_one_response_and_the_later_answers_win(sent):
+    """The second submit waits for the first one's lock; when it gets it, it must see the response the
+    first one committed and update it (not insert a second: a unique violation, i.e. a 500)."""
+    request, token = sent
+    first_holds_lock, outcome = threading.Event(), {}
+
+    def first():
+        with transaction.atomic():
+            services.submit_response(survey_request=selectors.find_request(token), data={"nps": "4"})
+            first_holds_lock.set()
+            time.sleep(0.5)  # the second submit is now waiting on the request row
+        connection.close()
+
+    def second():
+        first_holds_lock.wait(5)
+        try:
+            with transaction.atomic():
+                services.submit_response(survey_request=selectors.find_request(token), data={"nps": "9"})
+            outcome["error"] = None
+        except Exception as error:  # reported by the assertion below, whatever it is
+            outcome["error"] = error
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert outcome == {"error": None}
+    [response] = Response.objects.filter(request=request)
+    assert response.nps_score == 9
+    request.refresh_from_db()
+    assert request.responded_at is not None
+    assert request.batch.response_count == 1

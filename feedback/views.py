@@ -450,17 +450,17 @@ def batch_schedule(request, pk):
 @tenant_view("feedback.view")
 def responses(request):
     g = request.GET
-    responses = selectors.responses_list(
-        request.organization,
-        date_from=g.get("from") or None,
-        date_to=g.get("to") or None,
-        client=_org_row(Client, request, g.get("client")),
-        project=_org_row(Project, request, g.get("project")),
-        score_min=_int(g.get("score_min")),
-        score_max=_int(g.get("score_max")),
-        sort=g.get("sort", "-submitted_at"),
-    )
     try:
+        responses = selectors.responses_list(
+            request.organization,
+            date_from=g.get("from") or None,
+            date_to=g.get("to") or None,
+            client=_org_row(Client, request, g.get("client")),
+            project=_org_row(Project, request, g.get("project")),
+            score_min=_int(g.get("score_min")),
+            score_max=_int(g.get("score_max")),
+            sort=g.get("sort", "-submitted_at"),
+        )
         context = _page(request, responses)
         list(context["page"].object_list)
     except ValidationError:  # a malformed date

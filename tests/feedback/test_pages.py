@@ -60,6 +60,17 @@ def test_every_page_renders_for_the_admin(owner_client, data):
         assert owner_client.get(f"/o/acme/feedback/{page}").status_code == 200, page
 
 
+MALFORMED = "page=abc&sort=-nope&from=x&to=2026-13-45&client=abc&project=-5&score_min=x&state=bogus&owner=zz"
+
+
+def test_malformed_filters_are_a_page_with_a_message_not_an_error(owner_client, data):
+    for page in PAGES:
+        response = owner_client.get(f"/o/acme/feedback/{page}?{MALFORMED}")
+        assert response.status_code == 200, page
+    listed = owner_client.get(f"/o/acme/feedback/responses/?{MALFORMED}").content.decode()
+    assert "Use dates like 2026-01-31." in listed
+
+
 def test_staff_members_cannot_see_feedback(teammate_client, data):
     assert teammate_client.get("/o/acme/feedback/").status_code == 403
     assert teammate_client.get("/o/acme/feedback/cases/").status_code == 403

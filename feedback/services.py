@@ -1171,7 +1171,7 @@ def can_approve_thank_you(response: Response, membership: Membership) -> bool:
 
 @transaction.atomic
 def approve_thank_you(*, response: Response, actor_membership: Membership, request=None) -> Response:
-    """The PM approves the promoter thank-you mail; it goes out after commit, once."""
+    """Approve the promoter thank-you mail (see can_approve_thank_you); it goes out after commit, once."""
     from .tasks import send_thank_you
 
     if not can_approve_thank_you(response, actor_membership):

@@ -139,6 +139,13 @@ def thank_yous(mailoutbox, response) -> list:
     return [m for m in mailoutbox if m.subject == THANKS and m.to == [response.contact.email]]
 
 
+def assert_not_thanked(mailbox, response) -> None:
+    """No thank-you was approved for `response`, and none went out."""
+    assert thank_yous(mailbox, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
 def test_pm_approves_a_promoter_thank_you_that_is_mailed_once(
     org, pm, member, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -196,9 +203,7 @@ def test_a_refused_thank_you_is_a_400_with_the_reason(
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "invalid"
     assert refused.json()["error"]["fields"] == {"non_field_errors": [message.format(name=response.contact.name)]}
-    assert thank_yous(mailoutbox, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(mailoutbox, response)
 
 
 def test_outsider_gets_404_for_another_organizations_thank_you(
@@ -208,9 +213,7 @@ def test_outsider_gets_404_for_another_organizations_thank_you(
     with django_capture_on_commit_callbacks(execute=True):
         statuses = [outsider_client.post(thank_you_url(response, slug)).status_code for slug in ("acme", "globex")]
     assert statuses == [404, 404]
-    assert thank_yous(mailoutbox, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(mailoutbox, response)
 
 
 @pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.UNIT_LEADER, Role.STAFF])
@@ -222,9 +225,7 @@ def test_a_role_that_cannot_send_gets_403_for_the_thank_you(
         denied = client_for(member(role)).post(thank_you_url(response))
     assert denied.status_code == 403
     assert denied.json()["error"]["message"] == "Your role does not allow this."
-    assert thank_yous(mailoutbox, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(mailoutbox, response)
 
 
 def test_a_pm_of_another_project_gets_403_with_the_reason(org, pm, mailoutbox, django_capture_on_commit_callbacks):

@@ -257,6 +257,13 @@ def thank_yous(mailbox, response: Response) -> list:
     return [m for m in mailbox.to(response.contact.email) if m["Subject"] == THANKS]
 
 
+def assert_not_thanked(mailbox, response) -> None:
+    """No thank-you was approved for `response`, and none went out."""
+    assert thank_yous(mailbox, response) == []
+    response.refresh_from_db()
+    assert response.thank_you_approved_by is None
+
+
 def test_pm_approval_sends_one_thank_you_to_the_contact(
     org, pm, smtp_server, settings, django_capture_on_commit_callbacks
 ):
@@ -299,9 +306,7 @@ def test_another_pm_cannot_approve_but_sees_who_can(org, pm, smtp_server, django
     assert f"Paula Manager, the project's manager, can send {response.contact.name} a thank-you mail." in detail
     with django_capture_on_commit_callbacks(execute=True):
         assert other_pm.post(thank_url(response)).status_code == 403
-    assert thank_yous(smtp_server, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(smtp_server, response)
 
 
 def test_the_cx_coe_can_approve_for_a_project_whose_pm_left(
@@ -323,9 +328,7 @@ def test_only_promoters_can_be_thanked(org, pm, score, smtp_server, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         page = client_for(pm).post(thank_url(response), follow=True)
     assert "Thank-you mails are for promoters (a score of 9 or 10)." in page.content.decode()
-    assert thank_yous(smtp_server, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(smtp_server, response)
 
 
 @pytest.mark.parametrize(
@@ -347,9 +350,7 @@ def test_a_contact_who_takes_no_mail_cannot_be_thanked(
     with django_capture_on_commit_callbacks(execute=True):
         page = client_for(pm).post(thank_url(response), follow=True)
     assert f"{response.contact.name} {why}, so no thank-you can be sent." in page.content.decode()
-    assert thank_yous(smtp_server, response) == []
-    response.refresh_from_db()
-    assert response.thank_you_approved_by is None
+    assert_not_thanked(smtp_server, response)
     assert not AuditEvent.objects.filter(organization=org, verb="response.thank_you_approved").exists()
 
 

@@ -140,7 +140,7 @@ def generate(quick: bool = False, force: bool = False, log=print, large: bool = 
             "version": Copier(cursor, "feedback_surveytemplateversion", ["id", "number", "questions", "languages",
                               "created_at", "organization_id", "template_id"]),
             "batch": Copier(cursor, "feedback_batch", ["id", "name", "personal_message", "reply_to", "state",
-                            "request_count", "skipped_count", "sent_count", "failed_count", "response_count",
+                            "request_count", "skipped_count", "sent_count", "failed_count",
                             "created_at", "started_at", "finished_at", "organization_id", "sender_id",
                             "template_version_id"]),
             "request": Copier(cursor, "feedback_surveyrequest", ["id", "state", "nonce", "token_hash", "claim_id",
@@ -244,7 +244,7 @@ def _organization(c, ids, rng, now, first_month, slug, name, n_clients, n_projec
             batch = ids.take("feedback_batch")
             c["batch"].add(
                 batch, f"P-{p:05d} {month_start:%Y-%m}", "", "pm@bench.example", "sent", len(asked), 0, len(asked),
-                0, 0, ts(sent_at), ts(sent_at), ts(sent_at), org, manager, version,
+                0, ts(sent_at), ts(sent_at), ts(sent_at), org, manager, version,
             )  # fmt: skip
             first_request = ids.take("feedback_surveyrequest", len(asked))
             for offset, (contact, client, kind) in enumerate(asked):

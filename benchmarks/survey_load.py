@@ -1,6 +1,7 @@
 """Survey answering under load: gunicorn (2 workers, production settings) serves the public survey, and
 a load generator in another process submits answers through valid links at 10, 50 and 100 concurrent
-clients; the same for a bare Django view on the same server (the framework's floor).
+clients; the same for a bare Django view on the same server (the framework's floor), and the share of
+the floor that a pair of views that reads one row and inserts one gets (what any write path pays here).
 
 Goals: the survey submit path reaches at least 60% of the floor's throughput, p99 under 250 ms at 50
 concurrent, no errors, and as many stored responses as accepted submits."""
@@ -107,10 +108,13 @@ def run(quick: bool = False) -> list[Result]:
     organization, links = make_links(4000 if quick else 30000)
     port = free_port()
     env = process_env(BENCHMARK_ENDPOINTS="true", SURVEY_RATE_LIMIT_PER_IP=10**9)
+    # What any path that reads a row and writes one pays here (no goal): the ceiling for the survey's share.
+    reference = f"/_bench/read-and-insert/?org={organization.pk}"
     results, used, accepted = [], 0, 0
     with gunicorn(env, port, workers=2):
         for concurrency in LEVELS:
             floor = load(port, ["/_bench/floor/"] * 10**6, concurrency, seconds, {"answer": "9"})
+            read_and_insert = load(port, [reference] * 10**6, concurrency, seconds, {"answer": "9"})
             survey = load(port, links[used:], concurrency, seconds, ANSWERS)
             used += survey["submits"] + survey["errors"]
             accepted += survey["accepted"]
@@ -118,6 +122,12 @@ def run(quick: bool = False) -> list[Result]:
             name = f"c={concurrency}"
             results += [
                 Result("survey_load", f"floor requests/s, {name}", floor["rps"], "req/s"),
+                Result(
+                    "survey_load",
+                    f"one read + one insert share of floor, {name}",
+                    read_and_insert["rps"] / floor["rps"] * 100 if floor["rps"] else 0.0,
+                    "%",
+                ),
                 Result("survey_load", f"survey submits/s, {name}", survey["rps"], "req/s"),
                 Result("survey_load", f"survey share of floor, {name}", ratio * 100, "%", ">= 60", ratio >= 0.6),
                 Result("survey_load", f"survey p50, {name}", survey["p50"], "ms"),

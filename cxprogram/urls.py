@@ -38,7 +38,10 @@ urlpatterns = [
 ]
 
 if settings.BENCHMARK_ENDPOINTS:
-    urlpatterns.append(path("_bench/floor/", core_views.benchmark_floor, name="benchmark_floor"))
+    urlpatterns += [
+        path("_bench/floor/", core_views.benchmark_floor, name="benchmark_floor"),
+        path("_bench/read-and-insert/", core_views.benchmark_read_and_insert, name="benchmark_read_and_insert"),
+    ]
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -272,7 +272,6 @@ def seed(organization, people: dict) -> None:
         submitted = request.sent_at + timedelta(hours=rng.randint(1, 120))
         submitted = min(submitted, now - timedelta(minutes=5))
         request.responded_at = submitted
-        request.batch.response_count += 1
         responses.append(
             Response(
                 organization=organization,
@@ -300,9 +299,7 @@ def seed(organization, people: dict) -> None:
             )
         )
     SurveyRequest.objects.bulk_update([r for r, answered, _ in requests if answered], ["responded_at"])
-    Batch.objects.bulk_update(
-        batches, ["request_count", "skipped_count", "sent_count", "response_count"], batch_size=200
-    )
+    Batch.objects.bulk_update(batches, ["request_count", "skipped_count", "sent_count"], batch_size=200)
     responses = Response.objects.bulk_create(responses)
     for response in responses:
         trigger = (

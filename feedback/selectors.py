@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cxprogram.accounts.models import User
@@ -179,8 +180,19 @@ def projects_list(organization, *, query="", status="", phase="", project_manage
     return projects.order_by(sort if sort.lstrip("-") in allowed else "code", "pk")
 
 
+def _response_count():
+    """A batch's responses, counted when read. Not a counter on the batch row: every submit of a batch
+    would wait for the one before it to commit."""
+    responses = Response.objects.filter(batch=OuterRef("pk")).order_by().values("batch").annotate(n=Count("pk"))
+    return Coalesce(Subquery(responses.values("n")), 0)
+
+
 def batches_list(organization, *, state="", sender=None):
-    batches = Batch.objects.for_org(organization).select_related("sender__user", "template_version__template")
+    batches = (
+        Batch.objects.for_org(organization)
+        .select_related("sender__user", "template_version__template")
+        .annotate(response_count=_response_count())
+    )
     if state:
         batches = batches.filter(state=state)
     if sender:
@@ -200,6 +212,7 @@ def batch_progress(batch: Batch) -> dict:
         "sent": counts.get("sent", 0) + counts.get("bounced", 0),
         "failed": counts.get("failed", 0),
         "percent": int(100 * done / total) if total else 100,
+        "responses": Response.objects.filter(batch=batch).count(),
     }
 
 

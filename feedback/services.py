@@ -969,9 +969,6 @@ def _record_response(survey_request: SurveyRequest, version, answers: dict, lang
     trigger = q.case_trigger(version.questions, answers)
     if trigger:
         open_case(response=response, trigger=trigger)
-    if created:
-        # Last: the batch row is shared by every submit of the batch, so its lock is held the least.
-        Batch.objects.filter(pk=survey_request.batch_id).update(response_count=F("response_count") + 1)
     return response
 
 

@@ -2,8 +2,13 @@ import sys
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.views import defaults
+
+from cxprogram.audit.models import AuditEvent
+from cxprogram.tenancy.context import activate
+from cxprogram.tenancy.models import Organization
 
 from .middleware import database_unavailable, is_database_unavailable
 from .models import OutboxMessage
@@ -31,14 +36,29 @@ def outbox_message_html(request, pk):
     return HttpResponse(mail.body_html or "<p>This mail has no HTML part.</p>")
 
 
+def _benchmark_form(request):
+    """GET: a form with the CSRF token; POST (checked by the CSRF middleware): back to the form."""
+    if request.method == "POST":
+        return HttpResponse(status=302, headers={"Location": request.get_full_path()})
+    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
+
+
 def benchmark_floor(request):
     """The framework's floor for the load benchmark (mounted only with BENCHMARK_ENDPOINTS): the same
     middleware, CSRF and session handling as the survey, and no application work."""
-    from django.middleware.csrf import get_token
+    return _benchmark_form(request)
 
+
+def benchmark_read_and_insert(request):
+    """The load benchmark's reference for write paths (mounted only with BENCHMARK_ENDPOINTS): the floor
+    plus the least any tenant write pays: one indexed read (the organization `?org=`, made current for
+    row-level security) on each request and, on POST, one insert (an audit row), in the request's transaction."""
+    pk = request.GET.get("org", "")
+    organization = get_object_or_404(Organization, pk=int(pk) if pk.isdigit() else None)
+    activate(organization)
     if request.method == "POST":
-        return HttpResponse(status=302, headers={"Location": "/_bench/floor/"})
-    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
+        AuditEvent.objects.create(organization=organization, verb="benchmark.insert", payload={})
+    return _benchmark_form(request)
 
 
 def server_error(request):

@@ -57,6 +57,7 @@ def test_batch_create_send_progress_and_cancel_rules(org, pm, django_capture_on_
         "sent": 2,
         "failed": 0,
         "percent": 100,
+        "responses": 0,
     }
     assert api.post(f"{API}batches/{pk}/cancel/").status_code == 400
     assert len(mailoutbox) == 2

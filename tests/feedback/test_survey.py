@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from datetime import timedelta
@@ -59,8 +60,24 @@ def test_submitting_twice_updates_the_one_response(client, sent, django_capture_
     response = Response.objects.get()
     assert response.nps_score == 9 and response.answers["reason"] == "Second thoughts"
     assert FollowUpCase.objects.count() == 1  # opened by the first answer, kept
-    request.batch.refresh_from_db()
-    assert request.batch.response_count == 1
+    assert selectors.batch_progress(request.batch)["responses"] == 1
+
+
+def test_the_batch_pages_and_the_api_count_an_answered_link_once(client, sent, owner_client):
+    request, token = sent
+    batch = request.batch
+    api = f"/api/v1/orgs/acme/feedback/batches/{batch.pk}/"
+    assert owner_client.get(api).json()["response_count"] == 0
+    client.post(f"/s/{token}/", {"nps": "6"})
+    client.post(f"/s/{token}/", {"nps": "9"})
+    listing = owner_client.get("/o/acme/feedback/batches/").content.decode()
+    row = re.search(rf"<tr><td><a [^>]+>{re.escape(batch.name)}</a>.*?</tr>", listing, re.S).group(0)
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["1", "0", "1"]  # requests, skipped, responses
+    assert "1 of 1 sent · 1 response<" in owner_client.get(f"/o/acme/feedback/batches/{batch.pk}/").content.decode()
+    assert owner_client.get(api).json()["response_count"] == 1
+    assert owner_client.get(api + "progress/").json()["responses"] == 1
+    [listed] = owner_client.get("/api/v1/orgs/acme/feedback/batches/").json()["results"]
+    assert listed["response_count"] == 1
 
 
 @pytest.mark.parametrize("score", ["11", "-1", "x", ""])
@@ -194,4 +211,4 @@ def test_two_submits_of_one_link_at_once_make_one_response_and_the_later_answers
     assert response.nps_score == 9
     request.refresh_from_db()
     assert request.responded_at is not None
-    assert request.batch.response_count == 1
+    assert selectors.batch_progress(request.batch)["responses"] == 1

@@ -90,3 +90,17 @@ def test_the_questions_are_rendered_once_per_score_and_show_saved_answers_and_th
     org.name = "Acme Renamed"
     org.save()
     assert b"recommend Acme Renamed" in client.get(f"/s/{token}/?score=9").content
+
+
+@pytest.mark.postgres
+def test_the_token_hash_has_one_index_which_the_look_up_uses(sent):
+    request, _ = sent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            ["feedback_surveyrequest", "%(token_hash%"],
+        )
+        assert [name for (name,) in cursor.fetchall()] == ["request_token_hash"]  # every request write updates it
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to scan
+        cursor.execute("EXPLAIN SELECT id FROM feedback_surveyrequest WHERE token_hash = %s", [request.token_hash])
+        assert "request_token_hash" in " ".join(line for (line,) in cursor.fetchall())

@@ -1,8 +1,8 @@
 """Where the survey submit path's time goes, in-process (no HTTP, no load generator): CPU per GET + POST
-pair through Django's test client with the production settings, for the bare floor view, for a minimal
-pair that only looks a row up and inserts one (what any write path in this stack pays), and for the
+pair through Django's test client with the production settings, for the bare floor view, for the pair
+of views that only reads a row and inserts one (what any write path in this stack pays), and for the
 survey. It explains the survey_load figures: the share of the floor that a path can reach is bounded by
-the minimal pair's share.
+that pair's share.
 
     python -m benchmarks.run --only survey_cost
 """
@@ -11,10 +11,9 @@ import re
 import time
 
 from benchmarks.common import Result
-from benchmarks.survey_load import ANSWERS, make_links
+from benchmarks.survey_load import ANSWERS, FLOOR, READ_AND_INSERT, make_links
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-FLOOR, MINIMAL = "/_bench/floor/", "/_bench/read-and-insert/"
 
 
 def mount() -> None:
@@ -24,7 +23,10 @@ def mount() -> None:
     import cxprogram.urls
     from cxprogram.core.views import benchmark_floor, benchmark_read_and_insert
 
-    cxprogram.urls.urlpatterns[:0] = [path(FLOOR[1:], benchmark_floor), path(MINIMAL[1:], benchmark_read_and_insert)]
+    cxprogram.urls.urlpatterns[:0] = [
+        path(FLOOR[1:], benchmark_floor),
+        path(READ_AND_INSERT[1:], benchmark_read_and_insert),
+    ]
     clear_url_caches()
 
 
@@ -49,17 +51,17 @@ def run(quick: bool = False) -> list[Result]:
     pairs = 200 if quick else 1000
     public_views.RATE_LIMITS["ip"] = 10**9  # every pair comes from one address, as in survey_load
     organization, links = make_links(2 * pairs + 50)
-    minimal_path = f"{MINIMAL}?org={organization.pk}"
+    read_and_insert = f"{READ_AND_INSERT}?org={organization.pk}"
     mount()
     cpu_per_pair(links[:50], ANSWERS)  # warm: templates, kept connection, plans
-    cpu_per_pair([FLOOR] * 50 + [minimal_path] * 50, {"answer": "9"})
+    cpu_per_pair([FLOOR] * 50 + [read_and_insert] * 50, {"answer": "9"})
     floor = cpu_per_pair([FLOOR] * pairs, {"answer": "9"})
-    minimal = cpu_per_pair([minimal_path] * pairs, {"answer": "9"})
+    reference = cpu_per_pair([read_and_insert] * pairs, {"answer": "9"})
     survey = cpu_per_pair(links[50 : 50 + pairs], ANSWERS)
     return [
         Result("survey_cost", "floor CPU per GET + POST", floor, "ms"),
-        Result("survey_cost", "one read + one insert CPU per GET + POST", minimal, "ms"),
+        Result("survey_cost", "one read + one insert CPU per GET + POST", reference, "ms"),
         Result("survey_cost", "survey CPU per GET + POST", survey, "ms"),
-        Result("survey_cost", "one read + one insert share of floor", floor / minimal * 100, "%"),
+        Result("survey_cost", "one read + one insert share of floor", floor / reference * 100, "%"),
         Result("survey_cost", "survey share of floor (in-process)", floor / survey * 100, "%"),
     ]

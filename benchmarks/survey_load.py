@@ -16,6 +16,7 @@ from pathlib import Path
 from benchmarks.common import Result, free_port, gunicorn, process_env
 
 LEVELS = (10, 50, 100)
+FLOOR, READ_AND_INSERT = "/_bench/floor/", "/_bench/read-and-insert/"  # the reference views
 ANSWERS = {"nps": "9", "reason": "Clear plans and quick answers.", "responsiveness": "5"}
 
 
@@ -109,11 +110,11 @@ def run(quick: bool = False) -> list[Result]:
     port = free_port()
     env = process_env(BENCHMARK_ENDPOINTS="true", SURVEY_RATE_LIMIT_PER_IP=10**9)
     # What any path that reads a row and writes one pays here (no goal): the ceiling for the survey's share.
-    reference = f"/_bench/read-and-insert/?org={organization.pk}"
+    reference = f"{READ_AND_INSERT}?org={organization.pk}"
     results, used, accepted = [], 0, 0
     with gunicorn(env, port, workers=2):
         for concurrency in LEVELS:
-            floor = load(port, ["/_bench/floor/"] * 10**6, concurrency, seconds, {"answer": "9"})
+            floor = load(port, [FLOOR] * 10**6, concurrency, seconds, {"answer": "9"})
             read_and_insert = load(port, [reference] * 10**6, concurrency, seconds, {"answer": "9"})
             survey = load(port, links[used:], concurrency, seconds, ANSWERS)
             used += survey["submits"] + survey["errors"]

@@ -149,7 +149,7 @@ class BatchViewSet(
         data = serializer.validated_data
         template = data.get("template")
         try:
-            serializer.instance = services.create_batch(
+            batch = services.create_batch(
                 organization=self.organization,
                 actor=self.request.user,
                 sender=self.request.membership,
@@ -163,6 +163,7 @@ class BatchViewSet(
             )
         except ValidationError as error:
             raise_as_drf(error)
+        serializer.instance = selectors.batches_list(self.organization).get(pk=batch.pk)  # as listed, with counts
 
     def _act(self, service, batch=None, **kwargs):
         batch = batch or self.get_object()

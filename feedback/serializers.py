@@ -144,7 +144,7 @@ class BatchSerializer(TenantRelatedMixin, serializers.ModelSerializer):
     )
     template_version = serializers.IntegerField(source="template_version.number", read_only=True)
     sender = serializers.PrimaryKeyRelatedField(read_only=True)
-    response_count = serializers.SerializerMethodField()
+    response_count = serializers.IntegerField(read_only=True)  # annotated by selectors.batches_list
 
     class Meta:
         model = Batch
@@ -182,10 +182,6 @@ class BatchSerializer(TenantRelatedMixin, serializers.ModelSerializer):
             "finished_at",
         ]
         extra_kwargs = {"reply_to": {"required": False}, "name": {"required": False}}
-
-    def get_response_count(self, batch: Batch) -> int:
-        # The batch lists annotate it (selectors.batches_list); a batch just created or acted on counts here.
-        return batch.response_count if hasattr(batch, "response_count") else batch.responses.count()
 
 
 class ScheduleSerializer(serializers.Serializer):

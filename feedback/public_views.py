@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -121,10 +122,18 @@ def _survey_context(survey_request, token, values, errors):
     }
 
 
+@transaction.non_atomic_requests  # a GET is one statement, which needs no transaction of its own
 @retry_keeps_post  # the database away: the retry page posts the client's answers again
 def survey(request, token):
     """GET shows the survey (a score from the mail's link is pre-selected, nothing is recorded: mail
-    scanners open every link). POST records or updates the response."""
+    scanners open every link). POST records or updates the response, in one transaction."""
+    if request.method == "POST":
+        with transaction.atomic():
+            return _survey(request, token)
+    return _survey(request, token)
+
+
+def _survey(request, token):
     survey_request, error = _open_request(request, token)
     if error:
         return error
@@ -158,6 +167,7 @@ def autosave(request, token):
     return HttpResponse(q.ui_text(language)["saved"])
 
 
+@transaction.non_atomic_requests  # one statement
 def thanks(request, token):
     if _rate_limited(request, token):
         return _too_many(request)

@@ -101,7 +101,7 @@ def test_production_cookies_transport_security_and_content_policy(tmp_path):
     prod = load_settings(PRODUCTION, tmp_path)
 
     assert prod["DEBUG"] is False
-    assert prod["ENGINE"] == "django.db.backends.postgresql"
+    assert prod["ENGINE"] == "cxprogram.postgresql"  # Django's, with the quiet-socket health check
     assert (prod["CELERY_TASK_ALWAYS_EAGER"], prod["CELERY_BROKER_URL"]) == (False, "redis://redis.internal:6379/0")
     assert prod["CACHE"] == "django.core.cache.backends.redis.RedisCache"
     assert prod["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"

@@ -252,6 +252,7 @@ class ChecklistItem(TenantModel):
 
     class Meta:
         ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["organization", "initiative"], name="checklist_org_initiative")]
 
     def __str__(self):
         return self.text

@@ -136,6 +136,14 @@ def test_every_tenant_model_carries_the_organization_and_leads_its_keys_with_it(
         for index in model._meta.indexes:
             if len(index.fields) > 1 and index.fields[0].lstrip("-") != "organization":
                 problems.append(f"{label}: index {index.name} must lead with organization")
+        # Look-ups by organization need an index led by it; the foreign key's own would be a copy of it.
+        led = [i.fields for i in model._meta.indexes if not i.condition] + [
+            c.fields for c in model._meta.constraints if isinstance(c, models.UniqueConstraint) and not c.condition
+        ]
+        if not any(fields and fields[0].lstrip("-") == "organization" for fields in led):
+            problems.append(f"{label}: needs an index or unique constraint led by organization")
+        if field.db_index:
+            problems.append(f"{label}: organization needs no index of its own")
         for f in model._meta.local_fields:
             if f.unique and not f.primary_key and not isinstance(f, models.OneToOneField):
                 problems.append(f"{label}.{f.name}: unique=True is global; use a constraint led by organization")

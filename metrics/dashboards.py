@@ -47,6 +47,41 @@ def nps_label(figure) -> str:
     return f"{figure.score:+.0f} ±{figure.margin:.0f} (n={figure.n})"
 
 
+def runs(values: list) -> list[list[int]]:
+    """The indexes of each run of values that are not None: [1, None, 2, 3] gives [[0], [2, 3]]. Charts
+    draw each run apart, so that nothing is drawn over the periods without a value between them."""
+    found = [[]]
+    for index, value in enumerate(values):
+        if value is None:
+            found.append([])
+        else:
+            found[-1].append(index)
+    return [run for run in found if run]
+
+
+def margin_runs(figures: list[NpsFigure]) -> list[list[tuple[int, float, float]]]:
+    """The margin of error of each run of periods that have a score: [(index, low, high)] per run, clipped
+    to the NPS scale."""
+
+    def margin(i: int) -> tuple[int, float, float]:
+        score, margin = figures[i].score, figures[i].margin
+        return i, max(-100, score - margin), min(100, score + margin)
+
+    return [[margin(i) for i in run] for run in runs([figure.score for figure in figures])]
+
+
+def margin_band(labels: list[str], figures: list[NpsFigure]) -> tuple[list, list]:
+    """(x, y) of the margin of error for a plotly "toself" fill: one closed shape per run, apart by a gap."""
+    x, y = [], []
+    for run in margin_runs(figures):
+        if x:
+            x.append(None)
+            y.append(None)
+        x += [labels[i] for i, _, _ in run] + [labels[i] for i, _, _ in reversed(run)]
+        y += [high for _, _, high in run] + [low for _, low, _ in reversed(run)]
+    return x, y
+
+
 def step_label(step: date, grain: str) -> str:
     return f"{step.year} Q{(step.month - 1) // 3 + 1}" if grain == "quarter" else f"{step:%b %Y}"
 
@@ -281,28 +316,18 @@ class Dashboard:
     def nps_trend_chart(self, trend) -> dict:
         labels = [step_label(step, self.grain) for step, _ in trend]
         scores = [fig.score for _, fig in trend]
-        upper = [None if fig.score is None else fig.score + fig.margin for _, fig in trend]
-        lower = [None if fig.score is None else fig.score - fig.margin for _, fig in trend]
+        band_x, band_y = margin_band(labels, [fig for _, fig in trend])
         urls = [self.drill(**self.step_query(step)) for step, _ in trend]
         figure = {
             "data": [
                 {
-                    "x": labels,
-                    "y": upper,
+                    "x": band_x,
+                    "y": band_y,
                     "type": "scatter",
                     "mode": "lines",
-                    "line": {"width": 0},
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                    "connectgaps": False,
-                },
-                {
-                    "x": labels,
-                    "y": lower,
-                    "type": "scatter",
-                    "mode": "lines",
-                    "line": {"width": 0},
-                    "fill": "tonexty",
+                    # The outline gives a period that stands alone a visible bar, not a polygon of no width.
+                    "line": {"width": 6, "color": COLORS["band"]},
+                    "fill": "toself",
                     "fillcolor": COLORS["band"],
                     "name": "95% margin of error",
                     "hoverinfo": "skip",
@@ -322,7 +347,11 @@ class Dashboard:
                     "hoverinfo": "x+text",
                 },
             ],
-            "layout": {**LAYOUT, "yaxis": {"title": {"text": "NPS"}, "range": [-100, 100], "zeroline": True}},
+            "layout": {
+                **LAYOUT,
+                "xaxis": {"categoryorder": "array", "categoryarray": labels},  # the band skips periods
+                "yaxis": {"title": {"text": "NPS"}, "range": [-100, 100], "zeroline": True},
+            },
         }
         rows = [
             [label, nps_label(fig), fig.promoters, fig.passives, fig.detractors, url]

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
-from .dashboards import Dashboard, nps_label, step_label
+from .dashboards import Dashboard, margin_runs, nps_label, runs, step_label
 from .models import BoardReport
 from .selectors import Period, detractor_themes
 
@@ -42,25 +42,26 @@ def _svg(parts: list[str], title: str) -> str:
 
 
 def line_chart(labels, values, title, low=-100, high=100, band=None, unit="", dashed=None) -> str:
-    """Points joined by a line, each labelled; `band` = [(low, high)] draws the margin of error; `dashed` is a
-    second series drawn dashed with square markers."""
+    """Points joined by a line, each labelled; `band` (runs of (index, low, high), as `margin_runs` gives
+    them) shades the margin of error; `dashed` is a second series drawn dashed with square markers."""
     step = (WIDTH - PAD_L - 24) / max(len(labels) - 1, 1)
     xs = [PAD_L + 12 + i * step for i in range(len(labels))]
     ticks = [low + (high - low) * i // 4 for i in range(5)]
     parts = _frame(low, high, ticks, unit)
-    if band:
-        top = [(x, _scale(min(hi, high), low, high)) for x, (lo, hi) in zip(xs, band, strict=True) if hi is not None]
-        bottom = [(x, _scale(max(lo, low), low, high)) for x, (lo, hi) in zip(xs, band, strict=True) if lo is not None]
-        if top:
-            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in top + bottom[::-1])
-            parts.append(f'<polygon points="{points}" fill="#c7d5f8" opacity="0.7"/>')
+    for run in band or []:
+        top = [(xs[i], _scale(hi, low, high)) for i, _, hi in run]
+        bottom = [(xs[i], _scale(lo, low, high)) for i, lo, _ in reversed(run)]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in top + bottom)
+        # The stroke gives a period that stands alone a visible bar, not a polygon of no width.
+        parts.append(f'<polygon points="{points}" fill="#c7d5f8" stroke="#c7d5f8" stroke-width="6" opacity="0.7"/>')
     for series, style in ((values, ""), (dashed, ' stroke-dasharray="5 3"')):
         if not series:
             continue
         coords = [(x, _scale(v, low, high), v) for x, v in zip(xs, series, strict=True) if v is not None]
-        if len(coords) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{INK}" stroke-width="1.5"{style}/>')
+        for run in runs(series):  # the line breaks where a period has no value, as on the dashboard
+            if len(run) > 1:
+                path = " ".join(f"{xs[i]:.1f},{_scale(series[i], low, high):.1f}" for i in run)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{INK}" stroke-width="1.5"{style}/>')
         for x, y, v in coords:
             marker = (
                 f'<rect x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6" fill="{INK}"/>'
@@ -149,9 +150,7 @@ def board_report_context(report: BoardReport) -> dict:
         labels,
         [fig.score for _, fig in trend],
         "NPS by month with its margin of error",
-        band=[
-            (None, None) if fig.score is None else (fig.score - fig.margin, fig.score + fig.margin) for _, fig in trend
-        ],
+        band=margin_runs([fig for _, fig in trend]),
     )
     mix_svg = stacked_bars(
         labels,

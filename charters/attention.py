@@ -2,6 +2,8 @@
 
 from django.urls import reverse
 
+from cxprogram.core import dates
+
 from . import selectors
 
 
@@ -13,8 +15,8 @@ def charter_items(request) -> list[dict]:
         items.append(
             {
                 "title": f"Charter awaiting your signature: {version.title}",
-                "detail": f"Version {version.number}, asked {signer.asked_at:%d %b}. "
-                f"The request expires on {signer.request.expires_at:%d %b %Y}.",
+                "detail": f"Version {version.number}, asked {dates.local(signer.asked_at, 'j M')}. "
+                f"The request expires on {dates.local(signer.request.expires_at)}.",
                 "url": reverse("charters:sign", args=[organization.slug, signer.pk]),
                 "tone": "warning",
             }

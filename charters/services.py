@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.services import client_ip, record
+from cxprogram.core import dates
 from cxprogram.core.mail import absolute_url, send_templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.models import Membership, Organization
@@ -467,11 +468,11 @@ def blocked_reason(signer: Signer) -> str | None:
     """Why this signer cannot sign or decline now, in words for them; None when they can."""
     request = signer.request
     if request.status == SignatureRequest.Status.VOIDED:
-        return f"This request was voided on {request.closed_at:%d %b %Y}: {request.close_reason}"
+        return f"This request was voided on {dates.local(request.closed_at)}: {request.close_reason}"
     if request.status == SignatureRequest.Status.DECLINED:
         return "This request was declined by a signer and has stopped. There is nothing more to sign."
     if request.status == SignatureRequest.Status.EXPIRED or request.expires_at <= timezone.now():
-        return f"This request expired on {request.expires_at:%d %b %Y}. Ask an editor to send the charter again."
+        return f"This request expired on {dates.local(request.expires_at)}. Ask an editor to send the charter again."
     if request.status == SignatureRequest.Status.COMPLETED or signer.status == Signer.Status.SIGNED:
         return (
             "You have signed this version already."

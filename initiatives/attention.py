@@ -4,6 +4,8 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from cxprogram.core import dates
+
 from .models import ActionItem, Ballot, Initiative, RankingRound, Stakeholder, Status
 
 
@@ -20,11 +22,11 @@ def initiative_items(request) -> list[dict]:
         .order_by("closes_at")[:3]
     )
     for round_ in awaiting:
+        closes = dates.local(round_.closes_at, r"j M \a\t H:i", organization.tz)
         items.append(
             {
                 "title": f"Rank the initiatives of “{round_.title}”",
-                "detail": "Your ranking sets the priorities. The round closes on "
-                f"{timezone.localtime(round_.closes_at, organization.tz):%d %b at %H:%M}.",
+                "detail": f"Your ranking sets the priorities. The round closes on {closes}.",
                 "url": reverse("initiatives:round", args=[slug, round_.pk]),
                 "tone": "warning",
             }

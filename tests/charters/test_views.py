@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -342,6 +343,24 @@ def test_history_diff_and_verify_pages(org, editor, editor_client, lead, support
     assert editor_client.get(url("diff", org, version.charter_id) + "?a=oops&b=").status_code == 200
     verify = editor_client.get(url("verify", org, version.pk)).text
     assert "Intact" in verify and version.content_hash in verify
+
+
+def test_the_home_page_dates_a_signature_request_in_the_organizations_time_zone(org, editor, lead, supporter):
+    org.time_zone = "America/Los_Angeles"
+    org.save()
+    version = draft_charter(org, editor)
+    signature_request = services.send_for_signature(
+        version=version, actor=editor.user, lead=lead, supporters=[supporter]
+    )
+    # 03:00 UTC on 10 March is the evening of 9 March in Los Angeles.
+    Signer.objects.filter(request=signature_request).update(asked_at=datetime(2026, 3, 10, 3, 0, tzinfo=UTC))
+    type(signature_request).objects.filter(pk=signature_request.pk).update(
+        expires_at=datetime(2030, 4, 1, 2, 0, tzinfo=UTC)
+    )
+
+    page = client_for(lead).get(reverse("org_home", args=[org.slug])).text
+
+    assert "Version 1, asked 9 Mar. The request expires on 31 Mar 2030." in page
 
 
 def test_home_page_asks_the_lead_to_sign_and_members_to_acknowledge(org, editor, lead, supporter, teammate_client):

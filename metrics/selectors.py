@@ -618,8 +618,9 @@ class Metrics:
         return [(s, f.NpsFigure(*counts.get(s, (0, 0, 0)), self.settings.min_n, population)) for s in steps]
 
     def responses_by_contact(self, period: Period, client_id: int) -> list[dict]:
+        """Per contact: n, average, last_at, the category counts, and `kind` as the pages name it."""
         since, until = period.bounds(self.tz)
-        return list(
+        rows = list(
             self._responses()
             .filter(client_id=client_id, submitted_at__gte=since, submitted_at__lt=until)
             .values("contact_id", "contact__name", "contact__kind")
@@ -631,6 +632,9 @@ class Metrics:
             )
             .order_by("contact__name")
         )
+        for row in rows:
+            row["kind"] = Contact.Kind(row["contact__kind"]).label
+        return rows
 
     # --- Revenue -------------------------------------------------------------------------------------
 

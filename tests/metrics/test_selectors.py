@@ -226,6 +226,7 @@ def test_account_trend_and_responses_by_contact(org, accounts):
     assert trend[0][1].score == pytest.approx(-33.33, abs=0.01)
     rows = metrics.responses_by_contact(FEB, x.pk)
     assert sorted(row["n"] for row in rows) == [1, 1, 2]
+    assert sorted(row["kind"] for row in rows) == ["Decision maker", "Influencer", "User"]  # as the page names them
 
 
 @pytest.fixture

@@ -110,6 +110,17 @@ def _score(rng: random.Random, progress: float) -> int:
     return rng.choice([7, 8, 8])
 
 
+def _domain(name: str) -> str:
+    """A mail domain of a name's whole words: "St. Brigid Senior Living" -> stbrigidseniorliving.example."""
+    words = ["".join(ch for ch in word if ch.isalnum()) for word in name.lower().split()]
+    domain = ""
+    for word in (w for w in words if w and w not in ("of", "the", "and")):
+        if domain and len(domain + word) > 20:
+            break
+        domain += word
+    return domain + ".example"
+
+
 def seed(organization, people: dict) -> None:
     rng = random.Random(20260)
     now = timezone.now()
@@ -143,7 +154,7 @@ def seed(organization, people: dict) -> None:
         for k in range(3 + (n % 3 == 0)):
             kind = ["decision_maker", "influencer", "user"][k % 3]
             first, last = FIRST[(n + k * 5) % len(FIRST)], LAST[(n * 3 + k) % len(LAST)]
-            domain = "".join(ch for ch in client.name.lower() if ch.isalnum())[:18] + ".example"
+            domain = _domain(client.name)
             contacts.append(
                 Contact(
                     organization=organization,

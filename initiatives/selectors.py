@@ -1,7 +1,7 @@
 """Reads for pages, the API, mails and the metrics app. Aggregates run in SQL; page queries are bounded."""
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -120,7 +120,7 @@ def committed(organization, on: date, *, program: Program | None = None) -> dict
         "budget_remaining": None if budget is None else budget - totals["budget"],
         "month_start": month_bounds(on)[0],
         "quarter_start": quarter_dates[0],
-        "quarter_end": quarter_dates[1],
+        "quarter_last_day": quarter_dates[1] - timedelta(days=1),
         "currency": program.currency,
     }
 

@@ -1,7 +1,7 @@
 """The pages: they render with data and without, forms show errors inline, permissions hold, and query
 counts stay flat as data grows."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -208,6 +208,18 @@ def test_meeting_decision_with_limits_and_override(org, owner, member, owner_cli
     assert decision.override_reason == "Client renewal at stake"
     html = owner_client.get(page).content.decode()
     assert "limits overridden: Client renewal at stake" in html and "-2 remaining" in html
+    assert "1,000" in html and "of 5,000" in html and "4,000 remaining" in html  # money grouped, as elsewhere
+
+
+def test_the_meeting_page_names_the_quarter_its_budget_counts(org, member, owner_client):
+    executive = member(Role.EXECUTIVE)
+    services.set_limits(organization=org, actor=executive, capacity_person_days_per_month=10, budget_per_quarter=5000)
+    when = datetime(2027, 2, 10, 10, 0, tzinfo=org.tz)
+    meeting = Meeting.objects.create(organization=org, scheduled_for=when)
+
+    html = owner_client.get(url(org, "meeting", meeting.pk)).content.decode()
+
+    assert "Budget committed this quarter (Jan–Mar 2027)" in html  # it said Jan–Apr: the next quarter's first day
 
 
 def test_minutes_pdf(populated, owner_client):

@@ -197,7 +197,7 @@ def save_draft(
             changed = doc.changed_sections(version.charter.kind, {"title": title, "content": content}, current)
             what = f"The saved draft differs from yours in: {', '.join(changed or ['nothing'])}."
         who = version.updated_by.display_name if version.updated_by else "Someone"
-        when = timezone.localtime(version.updated_at, version.organization.tz).strftime("%-I:%M %p")
+        when = dates.local(version.updated_at, "g:i A", version.organization.tz)
         raise DraftConflict(
             f"{who} saved this draft at {when}, after you loaded revision {revision}. {what} "
             "Nothing of yours was saved.",

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cxprogram.core import dates
 from cxprogram.tenancy.models import Membership, TenantModel, TenantQuerySet, Unit
 
 # Sanity bounds for estimates: anything outside is a typo, not a plan.
@@ -461,7 +462,7 @@ class Meeting(TenantModel):
         constraints = [models.UniqueConstraint(fields=["organization", "scheduled_for"], name="meeting_unique_time")]
 
     def __str__(self):
-        return f"Change board of {timezone.localtime(self.scheduled_for, self.organization.tz):%-d %B %Y}"
+        return f"Change board of {dates.local(self.scheduled_for, 'j F Y', self.organization.tz)}"
 
     @property
     def is_held(self) -> bool:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.services import record
+from cxprogram.core import dates
 from cxprogram.core.mail import MAIL_ERRORS, absolute_url, send_templated_mail
 from cxprogram.core.tasks import enqueue
 from cxprogram.tenancy.models import Membership, Organization
@@ -916,8 +917,8 @@ def submit_ballot(
     now = now or timezone.now()
     round_ = RankingRound.objects.select_for_update().get(pk=round_.pk)
     if not round_.is_open or round_.closes_at <= now:
-        closed = timezone.localtime(round_.closes_at, round_.organization.tz)
-        raise ValidationError(f"This round closed on {closed:%-d %b %Y at %H:%M}: ballots are no longer accepted.")
+        closed = dates.local(round_.closes_at, r"j M Y \a\t H:i", round_.organization.tz)
+        raise ValidationError(f"This round closed on {closed}: ballots are no longer accepted.")
     if not Stakeholder.objects.filter(round=round_, membership=actor).exists():
         raise ValidationError("You are not a stakeholder of this round: only the people named in it can vote.")
     order = _ballot_order(round_, order)

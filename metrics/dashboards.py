@@ -63,11 +63,11 @@ def margin_runs(figures: list[NpsFigure]) -> list[list[tuple[int, float, float]]
     """The margin of error of each run of periods that have a score: [(index, low, high)] per run, clipped
     to the NPS scale."""
 
-    def margin(i: int) -> tuple[int, float, float]:
+    def clipped(i: int) -> tuple[int, float, float]:
         score, margin = figures[i].score, figures[i].margin
         return i, max(-100, score - margin), min(100, score + margin)
 
-    return [[margin(i) for i in run] for run in runs([figure.score for figure in figures])]
+    return [[clipped(i) for i in run] for run in runs([figure.score for figure in figures])]
 
 
 def margin_band(labels: list[str], figures: list[NpsFigure]) -> tuple[list, list]:

@@ -2,7 +2,7 @@
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 import plotly.graph_objects as go
 
@@ -131,36 +131,51 @@ def matrix_figure(data: dict) -> dict:
 
 
 def timeline_figure(timeline: dict) -> dict:
-    """A bar per dated initiative from its target start to its end, with an arrow from each blocker's
-    end to the start of the initiative that waits for it."""
+    """A bar per dated initiative from its target start to its end (a diamond on the deadline when it has
+    no start), with an arrow from each blocker's end to the start of the initiative that waits for it: red
+    when that start comes before the blocker's end."""
     bars = timeline["bars"]
+    labels = {b["id"]: f"{b['code']} {b['title'][:40]}" for b in bars}
+    hover = "%{y}<br>%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>"
     figure = go.Figure()
     for health, colour in HEALTH_COLOURS.items():
-        group = [b for b in bars if b["health"] == health]
-        if not group:
-            continue
-        starts = [date.fromisoformat(b["start"]) for b in group]
-        ends = [date.fromisoformat(b["end"]) + timedelta(days=1) for b in group]
-        figure.add_trace(
-            go.Bar(
-                base=[s.isoformat() for s in starts],
-                x=[(e - s).days * 86400000 for s, e in zip(starts, ends, strict=True)],
-                y=[f"{b['code']} {b['title'][:40]}" for b in group],
-                orientation="h",
-                name=health.replace("_", " ").capitalize(),
-                marker={"color": colour},
-                customdata=[[b["status"], b["start"], b["end"]] for b in group],
-                hovertemplate="%{y}<br>%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>",
+        name = health.replace("_", " ").capitalize()
+        spans = [b for b in bars if b["health"] == health and not b["milestone"]]
+        milestones = [b for b in bars if b["health"] == health and b["milestone"]]
+        if spans:
+            figure.add_trace(
+                go.Bar(
+                    base=[b["start"].isoformat() for b in spans],
+                    x=[((b["end"] - b["start"]).days + 1) * 86400000 for b in spans],
+                    y=[labels[b["id"]] for b in spans],
+                    orientation="h",
+                    name=name,
+                    legendgroup=health,
+                    marker={"color": colour},
+                    customdata=[[b["status"], b["start"].isoformat(), b["end"].isoformat()] for b in spans],
+                    hovertemplate=hover,
+                )
             )
-        )
-    labels = {b["id"]: f"{b['code']} {b['title'][:40]}" for b in bars}
-    ends = {b["id"]: b["end"] for b in bars}
-    starts = {b["id"]: b["start"] for b in bars}
+        if milestones:
+            figure.add_trace(
+                go.Scatter(
+                    x=[b["end"].isoformat() for b in milestones],
+                    y=[labels[b["id"]] for b in milestones],
+                    mode="markers",
+                    name=name,
+                    legendgroup=health,
+                    showlegend=not spans,
+                    marker={"color": colour, "symbol": "diamond", "size": 13, "line": {"color": "#ffffff", "width": 1}},
+                    customdata=[[b["status"], "due", b["end"].isoformat()] for b in milestones],
+                    hovertemplate=hover,
+                )
+            )
+    by_id = {b["id"]: b for b in bars}
     for link in timeline["links"]:
         figure.add_annotation(
-            x=starts[link["to"]],
+            x=by_id[link["to"]]["start"].isoformat(),
             y=labels[link["to"]],
-            ax=ends[link["from"]],
+            ax=(by_id[link["from"]]["end"] + timedelta(days=1)).isoformat(),
             ay=labels[link["from"]],
             xref="x",
             yref="y",
@@ -168,8 +183,8 @@ def timeline_figure(timeline: dict) -> dict:
             ayref="y",
             showarrow=True,
             arrowhead=3,
-            arrowwidth=1.5,
-            arrowcolor="#5a6472",
+            arrowwidth=2 if link["out_of_order"] else 1.5,
+            arrowcolor=HEALTH_COLOURS["off_track"] if link["out_of_order"] else "#5a6472",
         )
     figure.update_layout(
         **LAYOUT,

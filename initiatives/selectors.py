@@ -204,7 +204,10 @@ def kanban(organization) -> list[dict]:
 
 
 def roadmap(organization) -> dict:
-    """Lanes by horizon for open initiatives, and the timeline of those with dates and their dependencies."""
+    """Lanes by horizon for open initiatives, and the timeline of those with dates: a bar from start to end,
+    or a milestone for one with only a deadline, and the dependencies between them. A dependency is out of
+    order when the waiting initiative is planned to start (or, a milestone, to be done) before its blocker
+    is due to end."""
     open_ = (
         Initiative.objects.for_org(organization)
         .exclude(status__in=CLOSED_STATUSES - {Status.DONE})
@@ -213,32 +216,30 @@ def roadmap(organization) -> dict:
         .order_by(F("priority").asc(nulls_last=True), "number")
     )
     lanes = {h: [] for h in Horizon.values}
-    timeline = []
-    ids = set()
+    bars = {}
     for initiative in open_:
         if initiative.horizon:
             lanes[initiative.horizon].append(initiative)
         if initiative.target_end and initiative.status not in (Status.QUALIFIED, Status.RANKED, Status.DEFERRED):
-            ids.add(initiative.pk)
-            timeline.append(
-                {
-                    "id": initiative.pk,
-                    "code": initiative.code,
-                    "title": initiative.title,
-                    "status": initiative.get_status_display(),
-                    "health": initiative.health,
-                    "start": (initiative.target_start or initiative.target_end).isoformat(),
-                    "end": initiative.target_end.isoformat(),
-                }
-            )
-    links = [
-        {"from": blocker, "to": blocked}
-        for blocked, blocker in Dependency.objects.for_org(organization).values_list("initiative_id", "blocker_id")
-        if blocker in ids and blocked in ids
-    ]
+            bars[initiative.pk] = {
+                "id": initiative.pk,
+                "code": initiative.code,
+                "title": initiative.title,
+                "status": initiative.get_status_display(),
+                "health": initiative.health,
+                "start": initiative.target_start or initiative.target_end,
+                "end": initiative.target_end,
+                "milestone": not initiative.target_start or initiative.target_start >= initiative.target_end,
+            }
+    links = []
+    for blocked, blocker in Dependency.objects.for_org(organization).values_list("initiative_id", "blocker_id"):
+        if blocker in bars and blocked in bars:
+            waits, first = bars[blocked], bars[blocker]
+            links.append({"from": blocker, "to": blocked, "out_of_order": waits["start"] < first["end"]})
+    conflicts = [{"waits": bars[link["to"]], "blocker": bars[link["from"]]} for link in links if link["out_of_order"]]
     return {
         "lanes": [{"horizon": h, "label": Horizon(h).label, "items": lanes[h]} for h in Horizon.values],
-        "timeline": {"bars": timeline, "links": links},
+        "timeline": {"bars": list(bars.values()), "links": links, "conflicts": conflicts},
     }
 
 

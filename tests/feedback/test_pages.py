@@ -114,6 +114,21 @@ def test_client_list_filters_searches_and_sorts(owner_client, org, pm):
     assert names(owner_client.get("/o/acme/feedback/clients/?sort=bogus")) == ["City Schools", "Harbor Authority"]
 
 
+def test_a_long_list_pages_forward_and_back_keeping_its_filter_and_order(owner_client, org, pm):
+    make_account(org, pm, contacts=30, client_name="Harbor Authority")
+    make_account(org, pm, contacts=2, client_name="City Schools")
+    listed = "/o/acme/feedback/contacts/?q=harbor&sort=-email"
+
+    first = owner_client.get(listed).content.decode()
+    second = owner_client.get(listed + "&page=2")
+
+    assert "Page 1 of 2 · 30 in all" in first
+    assert 'href="?q=harbor&amp;sort=-email&amp;page=2">Next →</a>' in first and "← Previous" not in first
+    assert 'href="?q=harbor&amp;sort=-email&amp;page=1">← Previous</a>' in second.content.decode()
+    emails = [c.email for c in second.context["page"].object_list]
+    assert len(emails) == 5 and emails == sorted(emails, reverse=True)  # "older" meant nothing in an A-Z list
+
+
 def test_list_query_counts_do_not_grow(owner_client, org, owner, pm):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from cxprogram.tenancy.permissions import Role
 from initiatives import services
@@ -14,6 +14,10 @@ from tests.conftest import client_for
 from tests.initiatives.factories import make_initiative, populate
 
 pytestmark = pytest.mark.django_db
+
+
+def day(value) -> str:
+    return dateformat.format(value, "j M Y")
 
 
 def url(org, name, *args):
@@ -220,6 +224,34 @@ def test_the_meeting_page_names_the_quarter_its_budget_counts(org, member, owner
     html = owner_client.get(url(org, "meeting", meeting.pk)).content.decode()
 
     assert "Budget committed this quarter (Jan–Mar 2027)" in html  # it said Jan–Apr: the next quarter's first day
+
+
+def test_the_roadmap_marks_deadlines_without_a_start_and_dependencies_out_of_order(org, owner, owner_client):
+    today = timezone.localdate()
+    portal = make_initiative(
+        org, owner, Status.IN_PROGRESS, title="Client portal", deadline=today + timedelta(days=120)
+    )
+    script = make_initiative(org, owner, Status.APPROVED, title="Kick-off script", deadline=today + timedelta(days=30))
+    binder = make_initiative(org, owner, Status.APPROVED, title="Closeout binder", deadline=today + timedelta(days=200))
+    services.add_dependency(initiative=script, blocker=portal, actor=owner)  # due before the portal is
+    services.add_dependency(initiative=binder, blocker=portal, actor=owner)  # due after: in order
+
+    response = owner_client.get(url(org, "roadmap"))
+
+    html = response.content.decode()
+    assert "One dependency is out of order" in html
+    assert f"{script.code}</a> is due {day(today + timedelta(days=30))}, but" in html
+    assert f"is due {day(today + timedelta(days=120))}." in html
+    assert binder.code + "</a> is due" not in html
+    assert html.count("Deadline only") == 2  # approved with a deadline, not scheduled yet
+    figure = response.context["figure"]
+    diamonds = [t for t in figure["data"] if t["type"] == "scatter"]
+    assert [y.split()[0] for t in diamonds for y in t["y"]] == [script.code, binder.code]
+    assert {t["marker"]["symbol"] for t in diamonds} == {"diamond"}
+    bars = [y.split()[0] for t in figure["data"] if t["type"] == "bar" for y in t["y"]]
+    assert bars == [portal.code]  # a deadline alone is no longer a bar one day wide
+    arrows = {a["y"].split()[0]: a["arrowcolor"] for a in figure["layout"]["annotations"]}
+    assert arrows == {script.code: "#b42318", binder.code: "#5a6472"}
 
 
 def test_minutes_pdf(populated, owner_client):

@@ -44,6 +44,8 @@ def nps_label(figure) -> str:
         return "no responses"
     if figure.too_few:
         return f"too few (n={figure.n})"
+    if figure.census:
+        return f"{figure.score:+.0f}, exact (all {figure.n} contacts)"
     return f"{figure.score:+.0f} ±{figure.margin:.0f} (n={figure.n})"
 
 
@@ -583,11 +585,20 @@ def client_figures(trend, revenue, currency) -> dict:
                     "type": "bar",
                     "name": f"Revenue ({currency})",
                     "marker": {"color": COLORS["line"]},
-                    "text": [f"{a:,.0f}" if a else "" for a in amounts],
+                    # Two years of labels shrink to unreadable; hover and the data table give each month's figure.
+                    "text": [f"{a:,.0f}" if a else "" for a in amounts] if len(amounts) <= 12 else None,
                     "textposition": "outside",
+                    "cliponaxis": False,
+                    "hovertemplate": f"%{{x}}: %{{y:,.0f}} {currency}<extra></extra>",
                 }
             ],
-            "layout": {**LAYOUT, "yaxis": {"title": {"text": currency}, "rangemode": "tozero"}, "showlegend": False},
+            "layout": {
+                **LAYOUT,
+                "margin": {**LAYOUT["margin"], "r": 40},  # room for the last month's slanted label
+                "xaxis": {"tickangle": -45, "automargin": True},
+                "yaxis": {"title": {"text": currency}, "rangemode": "tozero"},
+                "showlegend": False,
+            },
         },
     }
 

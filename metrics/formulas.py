@@ -77,14 +77,21 @@ class NpsFigure:
     detractors: int
     min_n: int = DEFAULT_MIN_N
     population: int | None = None
+    one_per_person: bool = False  # each response is a different person's (a contact's latest only)
 
     @property
     def n(self) -> int:
         return self.promoters + self.passives + self.detractors
 
     @property
+    def census(self) -> bool:
+        """Everybody the figure could hear from answered, once each: the score is exact, however few they
+        are (a client with four contacts could otherwise never show one under a minimum of five)."""
+        return self.one_per_person and bool(self.population) and self.n >= self.population
+
+    @property
     def too_few(self) -> bool:
-        return too_few(self.n, self.min_n)
+        return too_few(self.n, self.min_n) and not self.census
 
     @property
     def score(self) -> float | None:

@@ -615,7 +615,10 @@ class Metrics:
         counts = {self._key(r["step"]): (r["p"], r["pa"], r["d"]) for r in rows}
         population = self._population(Slice(client_id=client_id))
         steps = period.quarter_starts() if grain == "quarter" else period.month_starts()
-        return [(s, f.NpsFigure(*counts.get(s, (0, 0, 0)), self.settings.min_n, population)) for s in steps]
+        return [
+            (s, f.NpsFigure(*counts.get(s, (0, 0, 0)), self.settings.min_n, population, one_per_person=True))
+            for s in steps
+        ]
 
     def responses_by_contact(self, period: Period, client_id: int) -> list[dict]:
         """Per contact: n, average, last_at, the category counts, and `kind` as the pages name it."""

@@ -78,6 +78,16 @@ def test_too_few_rule_hides_the_score_but_keeps_n():
     }
 
 
+def test_every_contact_answering_once_is_an_exact_score_below_the_minimum():
+    everyone = f.NpsFigure(2, 1, 0, min_n=5, population=3, one_per_person=True)
+    # (2 − 0) / 3 = 66.7, and with the whole population answering there is nothing to estimate
+    assert everyone.census and not everyone.too_few
+    assert everyone.score == pytest.approx(66.67, abs=0.01) and everyone.margin == 0
+    # three of four contacts, or three responses that may come from fewer people: still too few
+    assert f.NpsFigure(2, 1, 0, min_n=5, population=4, one_per_person=True).too_few
+    assert f.NpsFigure(2, 1, 0, min_n=5, population=3).too_few
+
+
 def test_nps_figure_applies_the_population():
     figure = f.NpsFigure(50, 30, 20, population=200)
     assert figure.as_dict()["margin_of_error"] == 10.9  # 10.852 rounded to one decimal

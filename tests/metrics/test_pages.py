@@ -19,13 +19,14 @@ from metrics.models import (
     AdoptionResponse,
     BoardReport,
     MetricAlert,
+    MetricsSettings,
     MetricTarget,
     ProposalRecord,
     RevenueRecord,
 )
 from tests.conftest import client_for
-from tests.feedback.factories import make_client
-from tests.metrics.factories import add_revenue, recent
+from tests.feedback.factories import make_client, make_contact
+from tests.metrics.factories import Responses, add_revenue, recent
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,33 @@ def test_dashboard_shows_the_headline_with_n_and_margin(owner_client, org, data)
     assert "+9 ±53 (n=11)" in page
     assert 'data-chart="nps-trend"' in page and 'id="metrics-figures"' in page
     assert "vendor/plotly/plotly.min.js" in page and "<script>" not in page
+
+
+def test_a_small_client_shows_the_quarters_every_contact_answered(owner_client, org, owner):
+    MetricsSettings.objects.create(organization=org, min_n=5)
+    builder = Responses(org, owner)
+    small = builder.project(client=make_client(org, "Three Contacts Co"))
+    larger = builder.project(client=make_client(org, "Four Contacts Co"))
+    last_month = timezone.now() - timedelta(days=40)
+    builder.add([10, 9, 3], project=small, submitted_at=last_month)
+    builder.add([10, 9, 3], project=larger, submitted_at=last_month)
+    make_contact(larger.client)  # has not answered
+    add_revenue(small.client, {f"{d:%Y-%m}": 100 for d in (date.today() - timedelta(days=30 * i) for i in range(20))})
+
+    small_page = owner_client.get(url(org, "client", small.client.pk))
+    larger_page = owner_client.get(url(org, "client", larger.client.pk)).content.decode()
+
+    nps = small_page.context["figures"]["account-nps"]["data"][0]
+    # (2 − 1) / 3 = 33: all three contacts answered, so the score is exact though five are the minimum
+    assert [round(y) for y in nps["y"] if y is not None] == [33]
+    assert "+33, exact (all 3 contacts)" in nps["text"]
+    assert "33, exact (every contact)" in small_page.content.decode()
+    assert (
+        "No quarter has a score yet" in larger_page and "from 5 of this client's contacts or from all 4" in larger_page
+    )
+    revenue = small_page.context["figures"]["revenue"]
+    assert len(revenue["data"][0]["x"]) == 24 and revenue["data"][0]["text"] is None  # 24 labels were unreadable
+    assert revenue["layout"]["xaxis"]["automargin"] is True
 
 
 def test_dashboard_filters_by_unit_including_sub_units(owner_client, org, data):

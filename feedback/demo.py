@@ -58,24 +58,28 @@ TITLES = {
     "influencer": ["Project Engineer", "Planning Manager", "Procurement Lead"],
     "user": ["Facilities Coordinator", "Operations Supervisor", "Building Manager"],
 }
-PROJECT_NAMES = [
-    "Patient Tower Expansion",
-    "Emergency Department Renovation",
-    "Campus Master Plan",
-    "STEM Wing Addition",
-    "Bus Rapid Transit Corridor",
-    "Bridge Rehabilitation",
-    "Water Treatment Plant Upgrade",
-    "Pump Station Retrofit",
-    "Headquarters Fit-out",
-    "Parking Structure",
-    "Stormwater Master Plan",
-    "Terminal Modernization",
-    "Residence Hall",
-    "Clinic Conversion",
-    "Seawall Reconstruction",
-    "Data Hall Expansion",
-]
+# What a design firm builds for each kind of client; a client's projects take turns through its sector's list.
+PROJECT_NAMES = {
+    "Healthcare": ["Patient Tower Expansion", "Emergency Department Renovation", "Clinic Conversion"],
+    "Education": ["STEM Wing Addition", "Residence Hall", "Campus Master Plan"],
+    "Transportation": ["Bus Rapid Transit Corridor", "Bridge Rehabilitation", "Terminal Modernization"],
+    "Water": ["Water Treatment Plant Upgrade", "Pump Station Retrofit", "Seawall Reconstruction"],
+    "Corporate": ["Headquarters Fit-out", "Parking Structure", "Data Hall Expansion"],
+}
+
+
+# How a client's project names start, where its first word would not do ("St.", "State", "Port").
+SHORT_NAMES = {
+    "St. Brigid Senior Living": "St. Brigid",
+    "State Department of Transportation": "Statewide",
+    "Port of Harbor City": "Harbor Port",
+    "County Airport Authority": "County Airport",
+    "Harbor City Public Schools": "Harbor City Schools",
+    "Harbor City Water Utility": "Harbor City",
+    "Harbor City Parks Foundation": "Harbor City Parks",
+}
+
+
 REASONS = {
     "promoter": [
         "The team anticipated problems before they became ours.",
@@ -171,12 +175,14 @@ def seed(organization, people: dict) -> None:
     for n in range(40):
         client = clients[n % len(clients)]
         unit_name = CLIENTS[n % len(CLIENTS)][2]
+        sector_names = PROJECT_NAMES[unit_name]
+        short_name = SHORT_NAMES.get(client.name, client.name.split()[0])
         start = (now - timedelta(days=rng.randint(200, 900))).date()
         projects.append(
             Project(
                 organization=organization,
                 code=f"HV-{22 + n // 14}{n:03d}",
-                name=f"{client.name.split()[0]} {PROJECT_NAMES[n % len(PROJECT_NAMES)]}",
+                name=f"{short_name} {sector_names[(n + n // len(clients)) % len(sector_names)]}",
                 client=client,
                 project_manager=pm_for[unit_name],
                 unit=units[unit_name],

@@ -34,7 +34,12 @@ def test_demo_seeds_a_realistic_program_quickly(org):
     assert time.monotonic() - started < 30
     assert Client.objects.for_org(org).count() == 25
     assert 75 <= Contact.objects.for_org(org).count() <= 90
-    assert Project.objects.for_org(org).count() == 40
+    projects = Project.objects.for_org(org).select_related("client", "unit")
+    assert len(projects) == 40
+    for project in projects:  # a school gets a STEM wing, not "St. STEM Wing Addition" or a pump station
+        assert any(project.name.endswith(kind) for kind in demo.PROJECT_NAMES[project.unit.name]), project.name
+        assert project.name.startswith(demo.SHORT_NAMES.get(project.client.name, project.client.name.split()[0]))
+    assert len({p.name for p in projects}) == 40
     assert Batch.objects.for_org(org).filter(state="draft").count() == 1
     responses = Response.objects.for_org(org)
     assert responses.count() > 60

@@ -30,35 +30,79 @@ def _max(model, field: str) -> int:
 
 
 # "max_length" is the column's limit in the database: a longer cell is a row error, not a failed import.
+# "hint" tells the import page what a cell may hold; "example" fills the example file's row.
 FIELDS = {
     ImportJob.Kind.CLIENTS: {
-        "name": {"label": "Name", "required": True, "max_length": _max(Client, "name")},
-        "industry": {"label": "Industry", "max_length": _max(Client, "industry")},
-        "unit": {"label": "Unit (name)"},
-        "account_owner": {"label": "Account owner (email)"},
-        "status": {"label": "Status"},
-        "tags": {"label": "Tags (separated by ;)"},
+        "name": {"label": "Name", "required": True, "max_length": _max(Client, "name"), "example": "Mercy Health"},
+        "industry": {"label": "Industry", "max_length": _max(Client, "industry"), "example": "Hospitals"},
+        "unit": {"label": "Unit (name)", "hint": "One of your units, by name."},
+        "account_owner": {"label": "Account owner (email)", "hint": "A member's email."},
+        "status": {"label": "Status", "hint": "active, prospect or inactive; active if empty.", "example": "active"},
+        "tags": {"label": "Tags (separated by ;)", "example": "key account;renewal 2027"},
     },
     ImportJob.Kind.CONTACTS: {
-        "client": {"label": "Client (name)", "required": True, "max_length": _max(Client, "name")},
-        "name": {"label": "Name", "required": True, "max_length": _max(Contact, "name")},
-        "email": {"label": "Email", "required": True, "max_length": _max(Contact, "email")},
-        "title": {"label": "Title", "max_length": _max(Contact, "title")},
-        "kind": {"label": "Kind"},
-        "language": {"label": "Language"},
+        "client": {
+            "label": "Client (name)",
+            "required": True,
+            "max_length": _max(Client, "name"),
+            "hint": "A client missing from the list is added.",
+            "example": "Mercy Health",
+        },
+        "name": {"label": "Name", "required": True, "max_length": _max(Contact, "name"), "example": "Ana Ruiz"},
+        "email": {
+            "label": "Email",
+            "required": True,
+            "max_length": _max(Contact, "email"),
+            "hint": "Matches the contact on a second import.",
+            "example": "ana.ruiz@mercy.example",
+        },
+        "title": {"label": "Title", "max_length": _max(Contact, "title"), "example": "Director of Facilities"},
+        "kind": {
+            "label": "Kind",
+            "hint": "decision maker, influencer or user; decision maker if empty.",
+            "example": "decision maker",
+        },
+        "language": {"label": "Language", "hint": "en, fr or es; en if empty.", "example": "es"},
     },
     ImportJob.Kind.PROJECTS: {
-        "code": {"label": "Code", "required": True, "max_length": _max(Project, "code")},
-        "name": {"label": "Name", "required": True, "max_length": _max(Project, "name")},
-        "client": {"label": "Client (name)", "required": True, "max_length": _max(Client, "name")},
-        "project_manager": {"label": "Project manager (email)"},
-        "unit": {"label": "Unit (name)"},
-        "phase": {"label": "Phase"},
-        "start_date": {"label": "Start date (YYYY-MM-DD)"},
-        "end_date": {"label": "End date (YYYY-MM-DD)"},
-        "status": {"label": "Status"},
+        "code": {
+            "label": "Code",
+            "required": True,
+            "max_length": _max(Project, "code"),
+            "hint": "Matches the project on a second import.",
+            "example": "MH-2027-01",
+        },
+        "name": {"label": "Name", "required": True, "max_length": _max(Project, "name"), "example": "Patient Tower"},
+        "client": {
+            "label": "Client (name)",
+            "required": True,
+            "max_length": _max(Client, "name"),
+            "hint": "A client missing from the list is added.",
+            "example": "Mercy Health",
+        },
+        "project_manager": {"label": "Project manager (email)", "hint": "A member's email."},
+        "unit": {"label": "Unit (name)", "hint": "One of your units, by name."},
+        "phase": {
+            "label": "Phase",
+            "hint": "pursuit, planning, design, construction or closeout; design if empty.",
+            "example": "construction",
+        },
+        "start_date": {"label": "Start date (YYYY-MM-DD)", "example": "2027-01-15"},
+        "end_date": {"label": "End date (YYYY-MM-DD)", "example": "2028-06-30"},
+        "status": {
+            "label": "Status",
+            "hint": "active, on hold, completed or cancelled; active if empty.",
+            "example": "active",
+        },
     },
 }
+
+
+def example(kind: str) -> tuple[list[str], list[str]]:
+    """(header, row) of a file the import takes as it is: the columns by the names it matches and one row
+    of examples (units and people left empty: they must be the organization's own)."""
+    fields = FIELDS[kind]
+    return list(fields), [spec.get("example", "") for spec in fields.values()]
 
 
 def guess(header: list[str], field: str) -> str:

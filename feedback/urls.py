@@ -19,6 +19,7 @@ urlpatterns = [
     path("projects/new/", views.project_edit, name="project_new"),
     path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
     path("imports/", views.import_list, name="imports"),
+    path("imports/example/<str:kind>.csv", views.import_example, name="import_example"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("templates/", views.templates, name="templates"),

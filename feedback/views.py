@@ -3,11 +3,13 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cxprogram.core.csv import csv_response
 from cxprogram.core.forms import apply_errors
 from cxprogram.tenancy.decorators import tenant_view
 from cxprogram.tenancy.models import Unit
@@ -229,7 +231,16 @@ def import_list(request):
         else:
             return _go(request, "import_detail", job.pk)
     jobs = ImportJob.objects.for_org(request.organization).defer("content")[:20]
-    return render(request, "feedback/imports.html", {"form": form, "jobs": jobs})
+    kinds = [{"kind": k, "label": label, "fields": imports.FIELDS[k]} for k, label in ImportJob.Kind.choices]
+    return render(request, "feedback/imports.html", {"form": form, "jobs": jobs, "kinds": kinds})
+
+
+@tenant_view("feedback.manage")
+def import_example(request, kind):
+    if kind not in imports.FIELDS:
+        raise Http404
+    header, row = imports.example(kind)
+    return csv_response(f"{kind}-example.csv", header, [row])
 
 
 @tenant_view("feedback.manage")

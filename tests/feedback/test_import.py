@@ -136,6 +136,34 @@ def test_projects_import_resolves_members_and_units_through_the_pages(owner_clie
     ]
 
 
+@pytest.mark.parametrize(
+    ("kind", "model", "key"),
+    [("clients", Client, "name"), ("contacts", Contact, "email"), ("projects", Project, "code")],
+)
+def test_each_kinds_example_file_imports_as_it_is(owner_client, org, kind, model, key):
+    page = owner_client.get("/o/acme/feedback/imports/").content.decode()
+    assert f'href="/o/acme/feedback/imports/example/{kind}.csv"' in page
+    assert "decision maker, influencer or user; decision maker if empty." in page  # what a cell may hold
+
+    example = owner_client.get(f"/o/acme/feedback/imports/example/{kind}.csv")
+    assert example["Content-Disposition"] == f'attachment; filename="{kind}-example.csv"'
+    text = b"".join(example.streaming_content).decode()
+
+    owner_client.post("/o/acme/feedback/imports/", {"kind": kind, "file": csv_file(text, f"{kind}.csv")})
+    job = ImportJob.objects.for_org(org).get()
+    assert all(job.mapping.values())  # every column matched by its name, nothing to choose
+    mapping = {f"map_{f}": col for f, col in job.mapping.items()}
+    owner_client.post(f"/o/acme/feedback/imports/{job.pk}/", {"action": "validate", **mapping})
+    owner_client.post(f"/o/acme/feedback/imports/{job.pk}/", {"action": "import"})
+    job.refresh_from_db()
+    assert (job.state, job.report, job.created_count) == ("done", [], 1)
+    assert model.objects.for_org(org).values_list(key, flat=True).get() == imports.FIELDS[kind][key]["example"]
+
+
+def test_an_unknown_kind_has_no_example(owner_client):
+    assert owner_client.get("/o/acme/feedback/imports/example/invoices.csv").status_code == 404
+
+
 def test_large_file_runs_as_a_task(org, owner, django_capture_on_commit_callbacks):
     rows = "".join(f"Client {n % 7},Person {n},p{n}@example.com,,,\n" for n in range(imports.INLINE_ROWS + 1))
     job = upload_and_check(org, owner, "client,name,email,title,kind,language\n" + rows)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import plotly.graph_objects as go
 
+from cxprogram.core.charts import chart_text
+
 from . import scoring
 
 QUADRANT_COLOURS = {
@@ -83,7 +85,7 @@ def matrix_figure(data: dict) -> dict:
                 text=[label[p["id"]][0] for p in points],
                 textposition=[label[p["id"]][1] for p in points],
                 marker={"size": 12, "color": colour},
-                customdata=[[p["code"], p["title"], p["formula"]] for p in points],
+                customdata=[[p["code"], chart_text(p["title"]), p["formula"]] for p in points],
                 # No <b> in plotly text: it becomes a style attribute, which the CSP refuses.
                 hovertemplate="%{customdata[0]} %{customdata[1]}<br>value %{y}, effort %{x} person-days"
                 "<br>%{customdata[2]}<extra></extra>",
@@ -135,7 +137,7 @@ def timeline_figure(timeline: dict) -> dict:
     no start), with an arrow from each blocker's end to the start of the initiative that waits for it: red
     when that start comes before the blocker's end."""
     bars = timeline["bars"]
-    labels = {b["id"]: f"{b['code']} {b['title'][:40]}" for b in bars}
+    labels = {b["id"]: f"{b['code']} {chart_text(b['title'][:40])}" for b in bars}
     hover = "%{y}<br>%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>"
     figure = go.Figure()
     for health, colour in HEALTH_COLOURS.items():

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.urls import reverse
 
+from cxprogram.core.charts import chart_text
 from cxprogram.tenancy.models import Membership, Unit
 
 from . import catalog
@@ -425,10 +426,12 @@ class Dashboard:
         ranked = sorted(ranking, key=lambda kf: (kf[1].score is None, -(kf[1].score or 0), -kf[1].n))
         names_ = [labels.get(key, missing) for key, _ in ranked]
         urls = [self.drill(**{param: key}) if key else self.drill() for key, _ in ranked]
+        # The figures go under each name: beside the bar they printed over the whisker and ran off the chart.
+        ticks = [f"{chart_text(name)}<br>{nps_label(fig)}" for name, (_, fig) in zip(names_, ranked, strict=True)]
         figure = {
             "data": [
                 {
-                    "y": names_[::-1],
+                    "y": ticks[::-1],
                     "x": [fig.score or 0 for _, fig in ranked][::-1],
                     "type": "bar",
                     "orientation": "h",
@@ -437,8 +440,7 @@ class Dashboard:
                             COLORS["promoter"] if (fig.score or 0) >= 0 else COLORS["detractor"] for _, fig in ranked
                         ][::-1]
                     },
-                    "text": [nps_label(fig) for _, fig in ranked][::-1],
-                    "textposition": "auto",
+                    "hovertemplate": "%{y}<extra></extra>",
                     "customdata": urls[::-1],
                     "error_x": {
                         "type": "data",
@@ -451,9 +453,10 @@ class Dashboard:
             ],
             "layout": {
                 **LAYOUT,
-                "height": max(220, 36 * len(ranked) + 80),
+                "height": max(220, 48 * len(ranked) + 80),
                 "margin": {**LAYOUT["margin"], "l": 160},
                 "xaxis": {"title": {"text": "NPS"}, "range": [-100, 100]},
+                "yaxis": {"automargin": True},
                 "showlegend": False,
             },
         }

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cxprogram.tenancy.models import Unit
 from feedback.models import Response
 from tests.factories import PASSWORD
 
@@ -37,6 +38,14 @@ def test_dashboard_filter_drill_down_and_board_report(live_server, page, org, ow
     expect(page.locator(".metric-tile").first).to_contain_text("+9")
     expect(page.locator('[data-chart="nps-trend"] svg.main-svg').first).to_be_visible()
     expect(page.locator('[data-chart="nps-categories"] svg.main-svg').first).to_be_visible()
+
+    # Each unit's figures sit under its name, and a name shows as it was typed, tags and all: plotly reads
+    # tags in labels (the bold one would also have set a style attribute, which the CSP refuses).
+    Unit.objects.filter(pk=data["water"].pk).update(name="Water <b>& Wastewater</b>")
+    page.reload()
+    water = page.locator('[data-chart="nps-units"] .ytick text', has_text="Water <b>& Wastewater</b>")
+    # 10, 2, 1, 6, 8, 9: (2 − 3) / 6 → −17
+    expect(water).to_have_text(re.compile(r"^Water <b>& Wastewater</b>-17 ±\d+ \(n=6\)$"))
 
     # Filter by unit: Buildings holds Healthcare's five responses (3 promoters, 1 passive, 1 detractor → +40).
     page.select_option("select[name=unit]", label="Buildings")

@@ -23,15 +23,28 @@ from .selectors import ALL, Metrics, Period, RequestFigure, Slice, names
 
 COLORS = {"promoter": "#16703a", "passive": "#8a8f98", "detractor": "#b42318", "line": "#1d4ed8", "band": "#c7d5f8"}
 PATTERNS = {"promoter": "", "passive": "/", "detractor": "x"}
+# Traces with labels above or below their points draw them with "cliponaxis": False, so the edge of the
+# plot does not cut off the label of a point near it; the top margin leaves them room.
 LAYOUT = {
-    "margin": {"l": 48, "r": 16, "t": 16, "b": 48},
+    "margin": {"l": 48, "r": 16, "t": 28, "b": 48},
     "height": 300,
     "font": {"family": "Inter, system-ui, sans-serif", "size": 12},
-    "legend": {"orientation": "h", "y": -0.2},
+    "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},  # below the axis labels
     "hovermode": "closest",
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
 }
+
+
+def time_axis(labels: list[str]) -> dict:
+    """An x axis of periods in calendar order. More than six are slanted so that each ends at its tick:
+    plotly's own slant runs the other way and cut the last one off at the right edge."""
+    return {
+        "automargin": True,
+        "categoryorder": "array",
+        "categoryarray": labels,
+        **({"tickangle": -45} if len(labels) > 6 else {}),
+    }
 
 
 def fmt(value, digits=0, sign=False) -> str:
@@ -345,6 +358,7 @@ class Dashboard:
                     "marker": {"size": 8},
                     "text": [fmt(s, sign=True) if s is not None else "" for s in scores],
                     "textposition": "top center",
+                    "cliponaxis": False,
                     "customdata": urls,
                     "hovertext": [nps_label(fig) for _, fig in trend],
                     "hoverinfo": "x+text",
@@ -352,7 +366,7 @@ class Dashboard:
             ],
             "layout": {
                 **LAYOUT,
-                "xaxis": {"categoryorder": "array", "categoryarray": labels},  # the band skips periods
+                "xaxis": time_axis(labels),  # in order, though the band skips periods
                 "yaxis": {"title": {"text": "NPS"}, "range": [-100, 100], "zeroline": True},
             },
         }
@@ -394,12 +408,19 @@ class Dashboard:
                     },
                     "text": [f"{s:.0f}%" if s else "" for s in shares],
                     "textposition": "inside",
+                    "textangle": 0,  # upright; a share too long for its segment is left to the data table
                     "customdata": [self.drill(category=category, **self.step_query(step)) for step, _ in trend],
                 }
             )
         figure = {
             "data": data,
-            "layout": {**LAYOUT, "barmode": "stack", "yaxis": {"title": {"text": "% of responses"}, "range": [0, 100]}},
+            "layout": {
+                **LAYOUT,
+                "barmode": "stack",
+                "xaxis": time_axis(labels),
+                "uniformtext": {"minsize": 8, "mode": "hide"},
+                "yaxis": {"title": {"text": "% of responses"}, "range": [0, 100]},
+            },
         }
         rows = [
             [
@@ -486,10 +507,16 @@ class Dashboard:
                     "line": {"color": COLORS["line"]},
                     "text": [fmt(r) + "%" if r is not None else "" for r in rates],
                     "textposition": "top center",
+                    "cliponaxis": False,
                     "customdata": urls,
                 },
             ],
-            "layout": {**LAYOUT, "yaxis": {"title": {"text": "% answered"}, "range": [0, 105]}, "showlegend": False},
+            "layout": {
+                **LAYOUT,
+                "xaxis": time_axis(labels),
+                "yaxis": {"title": {"text": "% answered"}, "range": [0, 105]},
+                "showlegend": False,
+            },
         }
         rows = [
             [label, fig.delivered, fig.answered, fmt(fig.rate, 1), fmt(fig.hours_to_answer, 1), url]
@@ -519,6 +546,7 @@ class Dashboard:
                     "line": {"color": COLORS["line"]},
                     "text": [fmt(v) + "%" if v is not None else "" for v in nrr],
                     "textposition": "top center",
+                    "cliponaxis": False,
                 },
                 {
                     "x": labels,
@@ -529,7 +557,8 @@ class Dashboard:
                     "line": {"color": COLORS["detractor"], "dash": "dash"},
                     "marker": {"symbol": "square"},
                     "text": [fmt(v) + "%" if v is not None else "" for v in churn],
-                    "textposition": "bottom center",
+                    "textposition": "top center",  # below, they ran into the quarter names
+                    "cliponaxis": False,
                 },
             ],
             "layout": {**LAYOUT, "yaxis": {"title": {"text": "%"}, "rangemode": "tozero"}},
@@ -574,6 +603,7 @@ def client_figures(trend, revenue, currency) -> dict:
                     "name": "Account NPS",
                     "text": [nps_label(fig) for _, fig in trend],
                     "textposition": "top center",
+                    "cliponaxis": False,
                     "error_y": {"type": "data", "array": [fig.margin or 0 for _, fig in trend], "visible": True},
                     "line": {"color": COLORS["line"]},
                 }
@@ -597,8 +627,7 @@ def client_figures(trend, revenue, currency) -> dict:
             ],
             "layout": {
                 **LAYOUT,
-                "margin": {**LAYOUT["margin"], "r": 40},  # room for the last month's slanted label
-                "xaxis": {"tickangle": -45, "automargin": True},
+                "xaxis": time_axis(months),
                 "yaxis": {"title": {"text": currency}, "rangemode": "tozero"},
                 "showlegend": False,
             },

@@ -44,8 +44,19 @@ def test_the_trend_keeps_the_periods_in_order_though_the_band_skips_some(owner_c
     trend = page.context["figures"]["nps-trend"]
 
     months = trend["data"][-1]["x"]  # the NPS line has every period, scored or not
-    assert trend["layout"]["xaxis"] == {"categoryorder": "array", "categoryarray": months}
+    axis = trend["layout"]["xaxis"]
+    assert (axis["categoryorder"], axis["categoryarray"]) == ("array", months)
     assert set(trend["data"][0]["x"]) - {None} <= set(months)
+
+
+@pytest.mark.django_db
+def test_month_labels_slant_to_end_at_their_ticks_and_quarters_stay_level(owner_client, org, data):
+    figures = owner_client.get(f"/o/{org.slug}/metrics/").context["figures"]
+    for chart in ("nps-trend", "nps-categories", "response-rate"):
+        axis = figures[chart]["layout"]["xaxis"]
+        # plotly's own slant ran the labels right from their ticks, and the edge cut the last month off
+        assert (axis["tickangle"], axis["automargin"]) == (-45, True), chart
+    assert "tickangle" not in figures["revenue"]["layout"].get("xaxis", {})  # four quarters fit level
 
 
 def test_the_board_reports_chart_shades_each_run_apart():

@@ -30,3 +30,9 @@ class AuditEvent(TenantModel):
 
     def __str__(self):
         return f"{self.actor_label or 'System'} {self.verb} {self.target_label}".strip()
+
+    @property
+    def details(self) -> str:
+        """The payload as the log page shows it ("items: 3; to: 5"). Built here: in a template,
+        `payload.items` reads a key named "items" instead of calling the method."""
+        return "; ".join(f"{key}: {value}" for key, value in sorted(self.payload.items()))

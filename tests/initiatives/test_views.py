@@ -211,8 +211,11 @@ def test_meeting_decision_with_limits_and_override(org, owner, member, owner_cli
     decision = Decision.objects.get()
     assert decision.override_reason == "Client renewal at stake"
     html = owner_client.get(page).content.decode()
-    assert "limits overridden: Client renewal at stake" in html and "-2 remaining" in html
+    assert "Limits overridden</span> Client renewal at stake" in html and "-2 remaining" in html
     assert "1,000" in html and "of 5,000" in html and "4,000 remaining" in html  # money grouped, as elsewhere
+    assert "12 person-days, budget 1,000 " in html  # the decision itself too
+    minutes = owner_client.get(url(org, "minutes", meeting.pk)).content.decode()
+    assert "<td>1,000 " in minutes and "Strategy limits overridden: Client renewal at stake" in minutes
 
 
 def test_the_meeting_page_names_the_quarter_its_budget_counts(org, member, owner_client):

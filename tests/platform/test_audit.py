@@ -41,6 +41,18 @@ def test_admin_filters_by_actor_verb_and_date(owner_client, org, owner, teammate
     assert {e.target_label for e in recent.context["page"].object_list} == {"Ops", record_as_teammate.target_label}
 
 
+def test_the_log_shows_every_payload_even_one_with_a_key_named_items(owner_client, org, owner):
+    # A ranking round opened, or a change board agenda mailed: the log page was a 500 for any organization
+    # that had done either (the template's payload.items read the "items" key).
+    AuditEvent.objects.create(
+        organization=org, actor=owner.user, verb="board.agenda_mailed", payload={"items": 3, "to": 5}
+    )
+
+    page = owner_client.get(f"/o/{org.slug}/audit/")
+
+    assert page.status_code == 200 and "items: 3; to: 5" in page.content.decode()
+
+
 def test_audit_log_is_paginated(owner_client, org, owner):
     AuditEvent.objects.bulk_create(
         [AuditEvent(organization=org, actor=owner.user, verb="bulk.thing", target_label=f"T{i}") for i in range(120)]

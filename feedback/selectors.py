@@ -226,11 +226,20 @@ def responses_list(
     score_min=None,
     score_max=None,
     project_manager=None,
+    query="",
     sort="-submitted_at",
 ):
     responses = Response.objects.for_org(organization).select_related(
         "contact", "client", "project", "project_manager__user"
     )
+    if query:
+        responses = responses.filter(
+            Q(contact__name__icontains=query)
+            | Q(contact__email__icontains=query)
+            | Q(client__name__icontains=query)
+            | Q(project__code__icontains=query)
+            | Q(project__name__icontains=query)
+        )
     if date_from:
         responses = responses.filter(submitted_at__date__gte=date_from)
     if date_to:

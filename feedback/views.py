@@ -470,6 +470,8 @@ def responses(request):
             project=_org_row(Project, request, g.get("project")),
             score_min=_int(g.get("score_min")),
             score_max=_int(g.get("score_max")),
+            project_manager=request.membership if g.get("mine") else None,
+            query=g.get("q", "").strip(),
             sort=g.get("sort", "-submitted_at"),
         )
         context = _page(request, responses)

@@ -83,21 +83,40 @@ def test_project_manager_cannot_edit_clients_or_import(data, pm):
     assert client.get("/o/acme/feedback/batches/new/").status_code == 200
 
 
-def test_client_page_shows_account_nps_of_latest_answer_per_contact(owner_client, org, pm):
-    client, people, project = make_account(org, pm, contacts=3)
+def answered(org, pm, client_name: str, scores: list[int]) -> Client:
+    """`pm`'s project for a new client, whose contacts answered `scores`, through the real sending path."""
+    client, people, project = make_account(org, pm, contacts=len(scores), client_name=client_name)
     batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=people)
     services.start_batch(batch=batch, from_states=["draft"])
     services.dispatch_batch(org, batch.pk)
-    for contact, score in zip(people, (10, 9, 2), strict=True):
-        request = contact.requests.get()
-        services.submit_response(
-            survey_request=selectors.find_request(services.survey_token(request)), data={"nps": score}
-        )
+    for contact, score in zip(people, scores, strict=True):
+        token = services.survey_token(contact.requests.get())
+        services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
+    return client
+
+
+def test_client_page_shows_account_nps_of_latest_answer_per_contact(owner_client, org, pm):
+    client = answered(org, pm, "Harbor Authority", [10, 9, 2])
     # The first contact answered 10 but, later, 5: only the latest counts.
-    Response.objects.filter(contact=people[0]).update(nps_score=5, submitted_at=timezone.now())
+    Response.objects.filter(client=client, nps_score=10).update(nps_score=5, submitted_at=timezone.now())
     # Latest scores 5, 9, 2: one promoter, two detractors of three → (1 - 2) / 3 = -33.
     page = owner_client.get(f"/o/acme/feedback/clients/{client.pk}/")
     assert page.context["account_nps"] == {"score": -33, "contacts": 3}
+
+
+def test_a_project_manager_narrows_the_responses_to_their_projects_and_searches_them(org, pm):
+    other = make_pm(org, name="Omar Other", email="omar@acme.example")
+    answered(org, pm, "Harbor Authority", [9, 3])
+    answered(org, other, "City Schools", [10])
+    paula = client_for(pm)
+    clients = lambda r: sorted(x.client.name for x in r.context["page"].object_list)  # noqa: E731
+
+    assert clients(paula.get("/o/acme/feedback/responses/")) == ["City Schools", "Harbor Authority", "Harbor Authority"]
+    mine = paula.get("/o/acme/feedback/responses/?mine=1")
+    assert clients(mine) == ["Harbor Authority", "Harbor Authority"]
+    assert 'name="mine" value="1" checked' in mine.content.decode()
+    assert clients(paula.get("/o/acme/feedback/responses/?q=city")) == ["City Schools"]
+    assert clients(paula.get("/o/acme/feedback/responses/?q=omar")) == []  # contacts, clients, projects: not PMs
 
 
 def test_client_list_filters_searches_and_sorts(owner_client, org, pm):

@@ -31,23 +31,25 @@ def _max(model, field: str) -> int:
 
 # "max_length" is the column's limit in the database: a longer cell is a row error, not a failed import.
 # "hint" tells the import page what a cell may hold; "example" fills the example file's row.
+CLIENT_BY_NAME = {
+    "label": "Client (name)",
+    "required": True,
+    "max_length": _max(Client, "name"),
+    "hint": "A client missing from the list is added.",
+    "example": "Mercy Health",
+}
+UNIT_BY_NAME = {"label": "Unit (name)", "hint": "One of your units, by name."}
 FIELDS = {
     ImportJob.Kind.CLIENTS: {
         "name": {"label": "Name", "required": True, "max_length": _max(Client, "name"), "example": "Mercy Health"},
         "industry": {"label": "Industry", "max_length": _max(Client, "industry"), "example": "Hospitals"},
-        "unit": {"label": "Unit (name)", "hint": "One of your units, by name."},
+        "unit": UNIT_BY_NAME,
         "account_owner": {"label": "Account owner (email)", "hint": "A member's email."},
         "status": {"label": "Status", "hint": "active, prospect or inactive; active if empty.", "example": "active"},
         "tags": {"label": "Tags (separated by ;)", "example": "key account;renewal 2027"},
     },
     ImportJob.Kind.CONTACTS: {
-        "client": {
-            "label": "Client (name)",
-            "required": True,
-            "max_length": _max(Client, "name"),
-            "hint": "A client missing from the list is added.",
-            "example": "Mercy Health",
-        },
+        "client": CLIENT_BY_NAME,
         "name": {"label": "Name", "required": True, "max_length": _max(Contact, "name"), "example": "Ana Ruiz"},
         "email": {
             "label": "Email",
@@ -73,15 +75,9 @@ FIELDS = {
             "example": "MH-2027-01",
         },
         "name": {"label": "Name", "required": True, "max_length": _max(Project, "name"), "example": "Patient Tower"},
-        "client": {
-            "label": "Client (name)",
-            "required": True,
-            "max_length": _max(Client, "name"),
-            "hint": "A client missing from the list is added.",
-            "example": "Mercy Health",
-        },
+        "client": CLIENT_BY_NAME,
         "project_manager": {"label": "Project manager (email)", "hint": "A member's email."},
-        "unit": {"label": "Unit (name)", "hint": "One of your units, by name."},
+        "unit": UNIT_BY_NAME,
         "phase": {
             "label": "Phase",
             "hint": "pursuit, planning, design, construction or closeout; design if empty.",

@@ -2,6 +2,7 @@
 full desired-behaviors matrix), a CX Center of Excellence team charter in draft, acknowledgments
 and behavior call-outs."""
 
+import math
 from datetime import timedelta
 
 from django.utils import timezone
@@ -218,6 +219,20 @@ CALLOUTS = [
 ]
 
 
+def drawn_signature() -> list[list[list[float]]]:
+    """The lead executive's signature, as the signing canvas records one (points in canvas pixels): a capital
+    M, a run of cursive loops tall and short as a hand writes them, and a swash under it."""
+    capital = [[48, 152], [58, 96], [70, 52], [80, 44], [88, 70], [94, 128], [100, 84], [112, 46], [122, 50]]
+    capital += [[126, 96], [132, 130], [146, 124]]
+    loops = []
+    for n, height in enumerate([30, 14, 40, 12, 24, 10]):
+        for i in range(30):
+            t = (n + i / 30) * 2 * math.pi
+            loops.append([round(146 + 9 * t + 14 * math.sin(t), 1), round(124 - height * (1 - math.cos(t)) / 2, 1)])
+    swash = [[round(56 + 11 * i, 1), round(166 - 20 * math.sin(i / 40 * math.pi) + i / 5, 1)] for i in range(41)]
+    return [capital, loops, swash]
+
+
 def seed(organization, people: dict) -> None:
     editor = people["cx_coe"].user
     version = services.create_charter(
@@ -247,10 +262,7 @@ def seed(organization, people: dict) -> None:
         user=lead_signer.membership.user,
         consent=True,
         method="drawn",
-        strokes=[
-            [[40, 140], [70, 60], [95, 150], [120, 70], [150, 140]],
-            [[170, 120], [200, 95], [230, 120], [260, 90], [300, 125], [340, 100], [380, 130]],
-        ],
+        strokes=drawn_signature(),
     )
     for signer in supporters:
         services.sign(

@@ -138,7 +138,6 @@ def timeline_figure(timeline: dict) -> dict:
     when that start comes before the blocker's end."""
     bars = timeline["bars"]
     labels = {b["id"]: f"{b['code']} {chart_text(b['title'][:40])}" for b in bars}
-    hover = "%{y}<br>%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>"
     figure = go.Figure()
     for health, colour in HEALTH_COLOURS.items():
         name = health.replace("_", " ").capitalize()
@@ -155,7 +154,7 @@ def timeline_figure(timeline: dict) -> dict:
                     legendgroup=health,
                     marker={"color": colour},
                     customdata=[[b["status"], b["start"].isoformat(), b["end"].isoformat()] for b in spans],
-                    hovertemplate=hover,
+                    hovertemplate="%{y}<br>%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra></extra>",
                 )
             )
         if milestones:
@@ -168,8 +167,8 @@ def timeline_figure(timeline: dict) -> dict:
                     legendgroup=health,
                     showlegend=not spans,
                     marker={"color": colour, "symbol": "diamond", "size": 13, "line": {"color": "#ffffff", "width": 1}},
-                    customdata=[[b["status"], "due", b["end"].isoformat()] for b in milestones],
-                    hovertemplate=hover,
+                    customdata=[[b["status"], b["end"].isoformat()] for b in milestones],
+                    hovertemplate="%{y}<br>%{customdata[0]}, due %{customdata[1]}<extra></extra>",
                 )
             )
     by_id = {b["id"]: b for b in bars}

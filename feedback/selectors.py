@@ -216,6 +216,29 @@ def batch_progress(batch: Batch) -> dict:
     }
 
 
+def recipients(batch: Batch, contact_ids) -> dict[int, dict]:
+    """How far each of these contacts of a sent batch got, keyed by contact: {"label", "tone", "response"}
+    (the response's id once they answered). Two queries, whatever the number of contacts."""
+    requests = SurveyRequest.objects.filter(batch=batch, contact_id__in=contact_ids).only(
+        "contact_id", "state", "opened_at", "reminders_sent"
+    )
+    answered = dict(Response.objects.filter(batch=batch, contact_id__in=contact_ids).values_list("contact_id", "pk"))
+    found = {}
+    for request in requests:
+        if request.contact_id in answered:
+            label, tone = "Answered", "success"
+        elif request.state in (SurveyRequest.State.BOUNCED, SurveyRequest.State.FAILED):
+            label, tone = request.get_state_display(), "danger"
+        elif request.state != SurveyRequest.State.SENT:
+            label, tone = "Waiting to be sent", "muted"
+        else:
+            label, tone = ("Opened" if request.opened_at else "Sent"), "muted"
+            if request.reminders_sent:
+                label += f" · {request.reminders_sent} reminder{'s' if request.reminders_sent > 1 else ''}"
+        found[request.contact_id] = {"label": label, "tone": tone, "response": answered.get(request.contact_id)}
+    return found
+
+
 def responses_list(
     organization,
     *,

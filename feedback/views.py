@@ -374,23 +374,35 @@ def _batch(request, pk):
 @tenant_view("feedback.view")
 def batch_detail(request, pk):
     batch = _batch(request, pk)
-    recipients = BatchContact.objects.filter(batch=batch).select_related("contact__client", "project")
-    reasons = services.skip_reasons(batch) if batch.state in (Batch.State.DRAFT, Batch.State.SCHEDULED) else None
+    planned = batch.state in (Batch.State.DRAFT, Batch.State.SCHEDULED)
+    recipients = (
+        BatchContact.objects.filter(batch=batch)
+        .select_related("contact__client", "project")
+        .order_by("contact__name", "pk")
+    )
+    listed = _page(request, recipients)
+    shown = list(listed["page"].object_list)
+    reasons = services.skip_reasons(batch) if planned else None
+    labels = dict(BatchContact.SkipReason.choices)
+    statuses = {} if planned else selectors.recipients(batch, [bc.contact_id for bc in shown])
     rows = [
         (
             bc,
-            (reasons.get(bc.contact_id, "") if reasons is not None else bc.skip_reason),
+            labels.get(reasons.get(bc.contact_id, "") if reasons is not None else bc.skip_reason, ""),
+            statuses.get(bc.contact_id),
         )
-        for bc in recipients
+        for bc in shown
     ]
-    labels = dict(BatchContact.SkipReason.choices)
+    skipped = len(reasons) if reasons is not None else recipients.exclude(skip_reason="").count()
     return render(
         request,
         "feedback/batch_detail.html",
         {
             "batch": batch,
-            "rows": [(bc, labels.get(reason, "")) for bc, reason in rows],
-            "skipped": sum(1 for _, reason in rows if reason),
+            **listed,
+            "rows": rows,
+            "planned": planned,
+            "skipped": skipped,
             "progress": selectors.batch_progress(batch),
             "schedule_form": ScheduleForm(tz=request.organization.tz),
             "can_send": request.membership.can("feedback.send"),

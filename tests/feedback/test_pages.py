@@ -224,6 +224,34 @@ def test_pm_creates_a_batch_from_the_form_and_sees_the_skip_preview(org, pm):
     assert empty.status_code == 200 and b"Choose at least one contact" in empty.content
 
 
+def test_a_sent_batch_shows_where_each_contact_stands_a_page_at_a_time(org, pm, django_assert_max_num_queries):
+    client, people, project = make_account(org, pm, contacts=30, client_name="Harbor Authority")
+    services.opt_out_contact(contact=people[0], reason="asked")
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=people)
+    services.start_batch(batch=batch, from_states=["draft"])
+    services.dispatch_batch(org, batch.pk)
+    first, second, third = sorted(people[1:], key=lambda c: c.name)[:3]
+    services.submit_response(
+        survey_request=selectors.find_request(services.survey_token(first.requests.get())), data={"nps": 9}
+    )
+    second.requests.update(state="bounced")
+    third.requests.update(reminders_sent=2, opened_at=timezone.now())
+    browser = client_for(pm)
+
+    with django_assert_max_num_queries(30):
+        page = browser.get(f"/o/acme/feedback/batches/{batch.pk}/")
+
+    statuses = {bc.contact.name: (reason, status and status["label"]) for bc, reason, status in page.context["rows"]}
+    assert len(statuses) == 25 and page.context["page"].paginator.count == 30
+    assert statuses[first.name] == ("", "Answered") and statuses[second.name] == ("", "Bounced")
+    assert statuses[third.name] == ("", "Opened · 2 reminders")
+    html = page.content.decode()
+    assert f'href="/o/acme/feedback/responses/{first.responses.get().pk}/">Answered</a>' in html
+    assert "Contacts · 30 · 1 was skipped" in html
+    last = browser.get(f"/o/acme/feedback/batches/{batch.pk}/?page=2")
+    assert len(last.context["rows"]) == 5
+
+
 def test_case_resolution_needs_outcome_and_root_cause(org, owner, pm, member):
     populate(org, {"owner": owner, "project_manager": pm})
     case = FollowUpCase.objects.for_org(org).get()

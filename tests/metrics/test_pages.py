@@ -35,6 +35,15 @@ def url(org, name, *args):
     return reverse(f"metrics:{name}", args=[org.slug, *args])
 
 
+def test_before_any_response_the_ranking_charts_say_so_instead_of_drawing_empty_axes(owner_client, org):
+    page = owner_client.get(url(org, "index")).content.decode()
+
+    assert "No responses in this period yet" in page
+    assert 'data-chart="nps-units"' not in page and 'data-chart="nps-managers"' not in page
+    assert page.count("Nothing to chart in this period.") == 2
+    assert 'data-chart="nps-trend"' in page  # the months are there, empty, to fill
+
+
 def test_dashboard_shows_the_headline_with_n_and_margin(owner_client, org, data):
     response = owner_client.get(url(org, "index"))
     assert response.status_code == 200

@@ -11,7 +11,7 @@ from django.utils import timezone
 from feedback.models import FollowUpCase
 
 from . import services
-from .models import ActionItem, Criterion, Initiative, Meeting, Status
+from .models import ActionItem, Criterion, Initiative, Meeting, Status, TimelineEvent
 from .schedule import add_months, next_meeting_at
 
 DOMAINS = ["Onboarding", "Communication", "Billing", "Delivery", "Handover"]
@@ -635,9 +635,15 @@ def seed(organization, people: dict) -> None:
         Meeting.objects.filter(pk=board.pk).update(held_at=board.scheduled_for + timedelta(hours=2))
     upcoming = services.ensure_next_meeting(organization, now)
     services.build_agenda(upcoming)
-    # Ideas arrived over the past months, not all today (the "ideas generated" metric reads created_at).
+    # Ideas arrived over the past months, not all today (the "ideas generated" metric reads created_at), and
+    # each one's timeline runs from then to now, in its order, rather than all at the minute of the seed.
     for age, initiative in zip(range(len(initiatives) * 6, 0, -6), initiatives, strict=True):
-        Initiative.objects.filter(pk=initiative.pk).update(created_at=now - timedelta(days=age))
+        submitted = now - timedelta(days=age)
+        Initiative.objects.filter(pk=initiative.pk).update(created_at=submitted)
+        events = list(initiative.timeline.order_by("created_at", "pk"))
+        for n, event in enumerate(events):
+            event.created_at = submitted + (now - submitted) * n / len(events)
+        TimelineEvent.objects.bulk_update(events, ["created_at"])
 
 
 def _delivery_details(organization, people, initiatives, today):

@@ -12,8 +12,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cxprogram.audit.services import record
 from cxprogram.core import dates
@@ -264,6 +266,11 @@ def update_initiative(*, initiative: Initiative, actor: Membership, request=None
     return initiative
 
 
+def _day(value: date | None) -> str:
+    """A date in a sentence, as the pages write one ("3 Nov 2026")."""
+    return date_format(value, "j M Y") if value else "no date"
+
+
 def _check_dates(start: date | None, end: date | None) -> None:
     if start and end and end < start:
         raise ValidationError({"target_end": "The target end comes before the target start."})
@@ -416,7 +423,8 @@ def schedule(
         if deadline and target_end > deadline:
             raise ValidationError({"target_end": f"The change board set the deadline to {deadline:%-d %b %Y}."})
         initiative.target_start, initiative.target_end = target_start, target_end
-    return _move(initiative, "schedule", actor, f"Scheduled from {target_start} to {target_end}.", request=request)
+    text = f"Scheduled from {_day(target_start)} to {_day(target_end)}."
+    return _move(initiative, "schedule", actor, text, request=request)
 
 
 def _approved_deadline(initiative: Initiative) -> date | None:
@@ -1269,7 +1277,7 @@ def decide(
             initiative.target_start = None
         text = (
             f"Approved by the change board: deadline {deadline:%-d %b %Y}, owner {owner.user.display_name}, "
-            f"{decision.person_days} person-days, budget {decision.budget}."
+            f"{floatformat(decision.person_days, '-2g')} person-days, budget {floatformat(decision.budget, '-2g')}."
         )
     else:
         what = (

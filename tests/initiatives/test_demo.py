@@ -42,3 +42,9 @@ def test_demo_seed(org, django_capture_on_commit_callbacks):
     assert upcoming.agenda.exists()
     today = timezone.localdate(timezone=org.tz)
     assert ActionItem.objects.for_org(org).exclude(status="done").filter(due_on__lt=today).count() >= 2
+    # Each initiative's timeline runs from the day the idea came in, in order, not all at the seed's minute.
+    for initiative in initiatives:
+        moments = list(initiative.timeline.order_by("pk").values_list("created_at", flat=True))
+        assert moments == sorted(moments) and moments[0] == initiative.created_at
+    done = initiatives.filter(status=Status.DONE).first()
+    assert (now - done.timeline.order_by("pk").first().created_at).days > 30

@@ -47,7 +47,10 @@ def test_the_whole_happy_path_leaves_a_timeline(org, owner):
     assert done.status == Status.DONE
     texts = list(done.timeline.order_by("created_at", "pk").values_list("text", flat=True))
     assert texts[0] == "Submitted as an idea." and texts[-1].startswith("Marked done")
-    assert any(t.startswith("Approved by the change board") for t in texts)
+    approved = next(t for t in texts if t.startswith("Approved by the change board"))
+    assert approved.endswith(", 5 person-days, budget 1,000.")  # grouped, as the pages write money
+    start, end = done.target_start, done.target_end
+    assert f"Scheduled from {start.day} {start:%b %Y} to {end.day} {end:%b %Y}." in texts  # not 2026-11-03
     verbs = set(AuditEvent.objects.filter(target_id=str(done.pk)).values_list("verb", flat=True))
     assert {
         "initiative.qualify",

@@ -635,15 +635,27 @@ def seed(organization, people: dict) -> None:
         Meeting.objects.filter(pk=board.pk).update(held_at=board.scheduled_for + timedelta(hours=2))
     upcoming = services.ensure_next_meeting(organization, now)
     services.build_agenda(upcoming)
-    # Ideas arrived over the past months, not all today (the "ideas generated" metric reads created_at), and
-    # each one's timeline runs from then to now, in its order, rather than all at the minute of the seed.
+    # Ideas arrived over the past months, not all today (the "ideas generated" metric reads created_at).
     for age, initiative in zip(range(len(initiatives) * 6, 0, -6), initiatives, strict=True):
         submitted = now - timedelta(days=age)
         Initiative.objects.filter(pk=initiative.pk).update(created_at=submitted)
-        events = list(initiative.timeline.order_by("created_at", "pk"))
-        for n, event in enumerate(events):
-            event.created_at = submitted + (now - submitted) * n / len(events)
-        TimelineEvent.objects.bulk_update(events, ["created_at"])
+        _spread_timeline(initiative, submitted, now)
+
+
+def _spread_timeline(initiative, submitted, now) -> None:
+    """Date an initiative's timeline as it would have happened rather than all at the minute of the seed:
+    what came before the board's decision between the idea's day and the meeting, the decision at the
+    meeting, the rest between the meeting and now."""
+    events = list(initiative.timeline.order_by("created_at", "pk"))
+    decision = initiative.decisions.select_related("meeting").order_by("meeting__scheduled_for").first()
+    board = max(decision.meeting.scheduled_for, submitted) if decision else now
+    decided = next((n for n, e in enumerate(events) if "by the change board" in e.text), len(events))
+    for n, event in enumerate(events):
+        if n < decided:
+            event.created_at = submitted + (board - submitted) * n / max(decided, 1)
+        else:
+            event.created_at = board + (now - board) * (n - decided) / (len(events) - decided)
+    TimelineEvent.objects.bulk_update(events, ["created_at"])
 
 
 def _delivery_details(organization, people, initiatives, today):

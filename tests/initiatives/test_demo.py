@@ -48,3 +48,5 @@ def test_demo_seed(org, django_capture_on_commit_callbacks):
         assert moments == sorted(moments) and moments[0] == initiative.created_at
     done = initiatives.filter(status=Status.DONE).first()
     assert (now - done.timeline.order_by("pk").first().created_at).days > 30
+    approved = done.timeline.get(text__startswith="Approved by the change board")
+    assert approved.created_at == done.decisions.get().meeting.scheduled_for  # decided at the meeting

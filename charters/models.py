@@ -217,6 +217,29 @@ class Signer(TenantModel):
 class CharterEvent(TenantModel):
     """The charter's own audit trail, shown on its pages and in the PDF certificate."""
 
+    # What the trail says for each verb; a verb missing here shows as it is stored.
+    LABELS = {
+        "created": "Created",
+        "edited": "Draft edited",
+        "matrix_edited": "Behaviors matrix edited",
+        "amended": "Amendment started",
+        "draft_discarded": "Draft discarded",
+        "sent": "Sent for signature",
+        "reminded": "Reminded to sign",
+        "opened": "Opened the signing page",
+        "consented": "Agreed to sign electronically",
+        "signed": "Signed",
+        "declined": "Declined to sign",
+        "voided": "Signature request voided",
+        "expired": "Signature request expired",
+        "completed": "Every signature in: in force",
+        "verified": "Signatures verified",
+        "downloaded": "PDF downloaded",
+        "viewed": "Read",
+        "acknowledged": "Acknowledged",
+        "callout": "Behavior call-out recorded",
+    }
+
     charter = models.ForeignKey(Charter, on_delete=models.CASCADE, related_name="events")
     version = models.ForeignKey(CharterVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -234,6 +257,10 @@ class CharterEvent(TenantModel):
 
     def __str__(self):
         return f"{self.actor_label or 'System'} {self.verb}"
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.verb, self.verb)
 
 
 class Acknowledgment(TenantModel):

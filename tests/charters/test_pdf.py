@@ -53,9 +53,9 @@ def test_the_signed_pdf_holds_the_charter_the_signatures_and_a_certificate(
         "Priya Natarajan",
         "Lead executive",
         "Supporting executive",
-        "sent",
-        "signed",
-        "completed",
+        "Sent for signature",
+        "Signed",
+        "Every signature in: in force",  # the trail in words, not its codes
     ):
         assert expected.lower() in flat.lower(), expected  # headings are upper-cased by the style sheet
     # Generated once: a second download serves the same file.

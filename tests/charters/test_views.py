@@ -337,6 +337,9 @@ def test_history_diff_and_verify_pages(org, editor, editor_client, lead, support
     )
     history = editor_client.get(url("history", org, version.charter_id)).text
     assert "Version 2" in history and version.content_hash[:16] in history
+    # The trail in words: "Amendment started — Purpose", not "amended"
+    assert "Amendment started" in history and "Draft edited — Purpose" in history
+    assert ">amended<" not in history and ">edited" not in history
     diff = editor_client.get(url("diff", org, version.charter_id) + f"?a={version.pk}&b={amendment.pk}").text
     assert diff.count('badge-warning">Changed') == 1
     assert "A sharper purpose." in diff and "Cause for action" in diff

@@ -74,7 +74,7 @@ class MembershipForm(forms.ModelForm):
 
 class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False, empty_label="Anyone")
-    verb = forms.ChoiceField(required=False)
+    verb = forms.ChoiceField(required=False, label="Action")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 

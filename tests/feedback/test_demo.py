@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from django.utils import timezone
 
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
@@ -50,4 +51,7 @@ def test_demo_seeds_a_realistic_program_quickly(org):
     assert selectors.nps(new) > selectors.nps(old)
     assert FollowUpCase.objects.for_org(org).filter(state="resolved").exists()
     assert FollowUpCase.objects.for_org(org).exclude(state="resolved").exists()
+    # Open cases are recent ones: a CX team that left one unanswered for a year would not be a demo
+    oldest_open = FollowUpCase.objects.for_org(org).exclude(state="resolved").order_by("created_at").first()
+    assert (timezone.now() - oldest_open.created_at).days <= 60
     assert Contact.objects.for_org(org).filter(opted_out_at__isnull=False).count() == 3

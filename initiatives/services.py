@@ -15,7 +15,6 @@ from django.db.models import F
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from cxprogram.audit.services import record
 from cxprogram.core import dates
@@ -266,11 +265,6 @@ def update_initiative(*, initiative: Initiative, actor: Membership, request=None
     return initiative
 
 
-def _day(value: date | None) -> str:
-    """A date in a sentence, as the pages write one ("3 Nov 2026")."""
-    return date_format(value, "j M Y") if value else "no date"
-
-
 def _check_dates(start: date | None, end: date | None) -> None:
     if start and end and end < start:
         raise ValidationError({"target_end": "The target end comes before the target start."})
@@ -423,7 +417,7 @@ def schedule(
         if deadline and target_end > deadline:
             raise ValidationError({"target_end": f"The change board set the deadline to {deadline:%-d %b %Y}."})
         initiative.target_start, initiative.target_end = target_start, target_end
-    text = f"Scheduled from {_day(target_start)} to {_day(target_end)}."
+    text = f"Scheduled from {dates.day(target_start)} to {dates.day(target_end)}."
     return _move(initiative, "schedule", actor, text, request=request)
 
 

@@ -1,7 +1,8 @@
 """A small asyncio HTTP/1.1 load generator, run as its own process.
 
-Each virtual client takes the next path from a file, GETs the form there (cookie + CSRF token), then
-POSTs the answers and times the POST: the submit path. It stops after `--duration` seconds and writes
+Each virtual client takes the next path from a file, GETs the form there (cookie, CSRF token and the
+form's other hidden fields), then POSTs the answers with those fields, as a browser does, and times the
+POST: the submit path. It stops after `--duration` seconds and writes
 requests/s, latency percentiles and error counts as JSON.
 
     python -m benchmarks.loadgen --port 8123 --paths paths.txt --concurrency 50 --duration 15 --out r.json
@@ -9,13 +10,19 @@ requests/s, latency percentiles and error counts as JSON.
 
 import argparse
 import asyncio
+import html
 import json
 import re
 import time
 from urllib.parse import urlencode
 
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 COOKIE = re.compile(rb"[Ss]et-[Cc]ookie: (csrftoken=[^;]+)")
+
+
+def hidden_fields(page: str) -> dict:
+    """The hidden fields of a page's form (the CSRF token among them), which a browser posts back."""
+    return {name: html.unescape(value) for name, value in HIDDEN_INPUT.findall(page)}
 
 
 class Connection:
@@ -64,11 +71,11 @@ async def client(port, paths, form, deadline, stats):
         try:
             status, headers, content = await connection.request("GET", path, {})
             cookie = COOKIE.search(headers)
-            token = CSRF_INPUT.search(content)
-            if status != 200 or not cookie or not token:
+            fields = hidden_fields(content.decode())
+            if status != 200 or not cookie or "csrfmiddlewaretoken" not in fields:
                 stats["errors"] += 1
                 continue
-            body = urlencode({**form, "csrfmiddlewaretoken": token.group(1).decode()}).encode()
+            body = urlencode({**fields, **form}).encode()
             started = time.perf_counter()
             status, _, _ = await connection.request(
                 "POST",

@@ -7,13 +7,11 @@ that pair's share.
     python -m benchmarks.run --only survey_cost
 """
 
-import re
 import time
 
 from benchmarks.common import Result
+from benchmarks.loadgen import hidden_fields
 from benchmarks.survey_load import ANSWERS, FLOOR, READ_AND_INSERT, make_links
-
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def mount() -> None:
@@ -38,8 +36,8 @@ def cpu_per_pair(paths: list[str], form: dict) -> float:
     started = time.process_time()
     for path in paths:
         client.cookies.clear()
-        token = CSRF.search(client.get(path).content.decode()).group(1)
-        status = client.post(path, {**form, "csrfmiddlewaretoken": token}).status_code
+        fields = hidden_fields(client.get(path).content.decode())
+        status = client.post(path, {**fields, **form}).status_code
         if status not in (200, 302):
             raise RuntimeError(f"{path} answered {status}")
     return (time.process_time() - started) / len(paths) * 1000

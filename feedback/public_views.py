@@ -5,12 +5,14 @@ every page is rate-limited per IP and per link."""
 import hashlib
 import hmac
 import json
+import secrets
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +26,7 @@ from cxprogram.tenancy.models import Organization
 
 from . import questions as q
 from . import selectors, services
-from .models import FeedbackSettings
+from .models import Contact, FeedbackSettings, SurveyTemplateVersion
 
 RATE_LIMITS = {"ip": settings.SURVEY_RATE_LIMIT_PER_IP, "token": 40}  # requests per minute
 
@@ -45,43 +47,97 @@ def _too_many(request):
     return response
 
 
-def _closed(request, survey_request=None, status=410):
-    language = survey_request.contact.language if survey_request else "en"
-    context = {"ui": q.ui_text(language), "language": language}
-    if survey_request:
-        context.update(organization=survey_request.organization, sender=survey_request.batch.sender)
-    return render(request, "feedback/public/closed.html", context, status=status)
+def _page_context(link, language: str) -> dict:
+    """What every public page shows of the link: the organization's name and logo, in its language."""
+    return {
+        "organization_name": link.organization_name if link else "",
+        "logo_url": link.logo_url if link else "",
+        "ui": q.ui_text(language),
+        "language": language,
+    }
 
 
-def _open_request(request, token):
-    """(survey request, error response): the request behind an open link, or the page to show instead."""
+def _language(link) -> str:
+    return q.pick_language(link.contact_language, selectors.survey_version(link).languages)
+
+
+def _closed(request, link=None, status: int | None = None):
+    """The friendly page for a link that never existed (404) or no longer takes answers (410)."""
+    context = _page_context(link, link.contact_language if link else "en")
+    context["sender_name"] = link.sender_name if link else ""
+    return render(request, "feedback/public/closed.html", context, status=status or (410 if link else 404))
+
+
+def _open_link(request, token):
+    """(link, error response): the link behind an open survey token, or the page to show instead."""
     if _rate_limited(request, token):
         return None, _too_many(request)
-    survey_request = selectors.find_request(token)
-    if survey_request is None:
-        return None, _closed(request, status=404)
-    if services.request_closed(survey_request):
-        return None, _closed(request, survey_request)
-    return survey_request, None
+    link = selectors.survey_link(token)
+    if link is None or link.closed:
+        return None, _closed(request, link)
+    return link, None
 
 
-def _questions_html(version, language: str, organization_name: str, values: dict, errors: dict) -> str:
-    """The survey's questions as HTML. Rendered once per template version, language, organization
-    name and pre-selected score (versions never change; a new version is a new row), except when the
-    page shows errors or saved answers beyond the score."""
+# In a survey page kept for reuse, the link's token and the visitor's CSRF token are these slots:
+# random, so no text of the page can contain them, and plain letters, which no escaping changes.
+TOKEN_SLOT, CSRF_SLOT = f"tokenslot{secrets.token_hex(12)}", f"csrfslot{secrets.token_hex(12)}"
+
+
+class SurveyFacts(NamedTuple):
+    """What a survey page shows besides the answers: alike for the links of one project and sender."""
+
+    version: SurveyTemplateVersion
+    language: str
+    organization_name: str
+    logo_url: str
+    project_name: str
+    sender_name: str
+    answered: bool
+
+
+def _survey_page(request, token: str, link, values: dict, errors: dict):
+    """The survey form. A page with nothing but a score chosen is rendered once per facts and score, and
+    kept (nearly every visit is to a fresh link); one with errors or saved answers is rendered anew."""
+    version = selectors.survey_version(link)
+    facts = SurveyFacts(
+        version,
+        q.pick_language(link.contact_language, version.languages),
+        link.organization_name,
+        link.logo_url,
+        link.project_name,
+        link.sender_name,
+        link.answered,
+    )
     nps_key = q.nps_key(version.questions)
     if errors or set(values) - {nps_key}:
-        return _render_questions(version, language, organization_name, values, errors)
-    return _render_questions_once(version, language, organization_name, values.get(nps_key))
+        html = _render_survey(facts, values, errors, token, get_token(request))
+    else:
+        page = _kept_survey(facts, values.get(nps_key))
+        html = page.replace(TOKEN_SLOT, token).replace(CSRF_SLOT, get_token(request))
+    return HttpResponse(html, status=400 if errors else 200)
 
 
 @lru_cache(maxsize=512)
-def _render_questions_once(version, language: str, organization_name: str, score: int | None) -> str:
-    nps_key = q.nps_key(version.questions)
-    return _render_questions(version, language, organization_name, {nps_key: score} if score is not None else {}, {})
+def _kept_survey(facts: SurveyFacts, score: int | None) -> str:
+    values = {q.nps_key(facts.version.questions): score} if score is not None else {}
+    return _render_survey(facts, values, {}, TOKEN_SLOT, CSRF_SLOT)
 
 
-def _render_questions(version, language: str, organization_name: str, values: dict, errors: dict) -> str:
+def _render_survey(facts: SurveyFacts, values: dict, errors: dict, token: str, csrf_token: str) -> str:
+    return render_to_string(
+        "feedback/public/survey.html",
+        {
+            **facts._asdict(),
+            "version_id": facts.version.pk,
+            "items": _question_items(facts.version, facts.language, facts.organization_name, values, errors),
+            "ui": q.ui_text(facts.language),
+            "token": token,
+            "csrf_token": csrf_token,
+        },
+    )
+
+
+def _question_items(version, language: str, organization_name: str, values: dict, errors: dict) -> list[dict]:
     ui = q.ui_text(language)
     items = []
     for question in version.questions:
@@ -103,91 +159,71 @@ def _render_questions(version, language: str, organization_name: str, values: di
         elif kind in ("single_choice", "multiple_choice"):
             item["choices"] = [(c["value"], q.localized(c["label"], language)) for c in question.get("choices", [])]
         items.append(item)
-    return render_to_string("feedback/public/_questions.html", {"items": items, "ui": ui})
+    return items
 
 
-def _survey_context(survey_request, token, values, errors):
-    version = survey_request.batch.template_version
-    language = q.pick_language(survey_request.contact.language, version.languages)
-    organization = survey_request.organization
-    return {
-        "organization": organization,
-        "project": survey_request.project,
-        "sender": survey_request.batch.sender,
-        "questions": _questions_html(version, language, organization.name, values, errors),
-        "ui": q.ui_text(language),
-        "language": language,
-        "token": token,
-        "answered": hasattr(survey_request, "response"),
-    }
-
-
-@transaction.non_atomic_requests  # a GET is one statement, which needs no transaction of its own
+@transaction.non_atomic_requests  # the page is one statement, and so is a submit (see _submit)
 @retry_keeps_post  # the database away: the retry page posts the client's answers again
 def survey(request, token):
     """GET shows the survey (a score from the mail's link is pre-selected, nothing is recorded: mail
-    scanners open every link). POST records or updates the response, in one transaction."""
+    scanners open every link). POST records or updates the response."""
     if request.method == "POST":
-        with transaction.atomic():
-            return _survey(request, token)
-    return _survey(request, token)
-
-
-def _survey(request, token):
-    survey_request, error = _open_request(request, token)
+        return _submit(request, token)
+    link, error = _open_link(request, token)
     if error:
         return error
-    errors = {}
-    if request.method == "POST":
-        try:
-            services.submit_response(survey_request=survey_request, data=request.POST)
-        except ValidationError as invalid:
-            errors = invalid.message_dict
-            values, _ = q.clean_answers(survey_request.batch.template_version.questions, request.POST, partial=True)
-        else:
+    values = dict(link.saved_answers)
+    score = request.GET.get("score", "")
+    nps_key = q.nps_key(selectors.survey_version(link).questions)
+    if nps_key and score.isdigit() and 0 <= int(score) <= 10:
+        values[nps_key] = int(score)
+    return _survey_page(request, token, link, values, {})
+
+
+def _submit(request, token):
+    """The form names the version it showed; when this process knows it, the answers are checked
+    against it and recorded in one statement, which also checks that the link is open and asks that
+    version. Otherwise (another process showed the form, answers to correct, a closed link) the link is
+    read first, as for the page."""
+    if _rate_limited(request, token):
+        return _too_many(request)
+    version = selectors.shown_version(request.POST.get("version", ""))
+    if version is not None:
+        answers, errors = q.clean_answers(version.questions, request.POST, partial=False)
+        if not errors and services.submit_answers(token=token, version=version, answers=answers) in services.RECORDED:
             return redirect("feedback_public:thanks", token=token)
-    else:
-        existing = getattr(survey_request, "response", None)
-        values = dict(existing.answers if existing else survey_request.draft_answers)
-        score = request.GET.get("score", "")
-        nps_key = q.nps_key(survey_request.batch.template_version.questions)
-        if nps_key and score.isdigit() and 0 <= int(score) <= 10:
-            values[nps_key] = int(score)
-    context = _survey_context(survey_request, token, values, errors)
-    return render(request, "feedback/public/survey.html", context, status=400 if errors else 200)
+    link = selectors.survey_link(token)
+    if link is None or link.closed:
+        return _closed(request, link)
+    version = selectors.survey_version(link)
+    answers, errors = q.clean_answers(version.questions, request.POST, partial=False)
+    if errors:
+        values, _ = q.clean_answers(version.questions, request.POST, partial=True)
+        return _survey_page(request, token, link, values, errors)
+    if services.submit_answers(token=token, version=version, answers=answers) in services.RECORDED:
+        return redirect("feedback_public:thanks", token=token)
+    return _closed(request, selectors.survey_link(token))  # closed since it was read
 
 
 @require_POST
 def autosave(request, token):
-    survey_request, error = _open_request(request, token)
+    link, error = _open_link(request, token)
     if error:
         return error
-    services.save_draft_answers(survey_request=survey_request, data=request.POST)
-    language = q.pick_language(survey_request.contact.language, survey_request.batch.template_version.languages)
-    return HttpResponse(q.ui_text(language)["saved"])
+    services.save_draft_answers(link=link, version=selectors.survey_version(link), data=request.POST)
+    return HttpResponse(q.ui_text(_language(link))["saved"])
 
 
 @transaction.non_atomic_requests  # one statement
 def thanks(request, token):
     if _rate_limited(request, token):
         return _too_many(request)
-    survey_request = selectors.find_request(token)
-    if survey_request is None or not hasattr(survey_request, "response"):
-        return _closed(request, survey_request, status=404)
-    response = survey_request.response
-    language = q.pick_language(survey_request.contact.language, survey_request.batch.template_version.languages)
-    return render(
-        request,
-        "feedback/public/thanks.html",
-        {
-            "organization": survey_request.organization,
-            "ui": q.ui_text(language),
-            "language": language,
-            "token": token,
-            "will_contact": hasattr(response, "case") or response.follow_up_requested,
-            "can_change": not services.request_closed(survey_request),
-        },
-    )
+    link = selectors.survey_link(token)
+    if link is None or not link.answered:
+        return _closed(request, link, status=404)
+    context = _page_context(link, _language(link))
+    context.update(token=token, will_contact=link.will_contact, can_change=not link.closed)
+    return render(request, "feedback/public/thanks.html", context)
 
 
 @csrf_exempt
@@ -197,13 +233,12 @@ def unsubscribe(request, token):
     unguessable link is the credential."""
     if _rate_limited(request, token):
         return _too_many(request)
-    survey_request = selectors.find_request(token)
-    if survey_request is None:
-        return _closed(request, status=404)
-    contact = survey_request.contact
-    language = contact.language
-    context = {"ui": q.ui_text(language), "language": language, "organization": survey_request.organization}
+    link = selectors.survey_link(token)
+    if link is None:
+        return _closed(request)
+    context = _page_context(link, link.contact_language)
     if request.method == "POST":
+        contact = Contact.objects.select_related("organization").get(pk=link.contact_id)
         services.opt_out_contact(contact=contact, reason="Unsubscribed from the survey mail")
         return render(request, "feedback/public/unsubscribed.html", context)
     return render(request, "feedback/public/unsubscribe.html", context)

@@ -2,6 +2,7 @@
 with a bounded number of queries."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,91 +11,125 @@ from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cxprogram.accounts.models import User
 from cxprogram.core import tokens
 from cxprogram.tenancy.context import activate, system_scope
-from cxprogram.tenancy.models import Membership, Organization
+from cxprogram.tenancy.models import Organization
 
 from .models import Batch, Client, Contact, FollowUpCase, Project, Response, SurveyRequest, SurveyTemplateVersion
 
-# The link look-up's rows, as the PostgreSQL function `feedback_survey_link` returns them (migration 0005).
-_LINK_MODELS = {
-    "request": SurveyRequest,
-    "organization": Organization,
-    "contact": Contact,
-    "project": Project,
-    "client": Client,
-    "batch": Batch,
-    "template_version": SurveyTemplateVersion,
-    "sender": Membership,
-    "sender_user": User,
-    "response": Response,
-}
-# One round trip: the look-up, and the request's organization made current for the transaction.
-_LINK_SQL = (
-    "SELECT link, set_config('app.current_org', coalesce(link->'request'->>'organization_id', ''), true) "
-    "FROM feedback_survey_link(%s) AS link"
-)
+OPEN_STATES = (SurveyRequest.State.SENT, SurveyRequest.State.SENDING)
+ENDED_BATCH_STATES = (Batch.State.CLOSED, Batch.State.CANCELLED)
 
 
-def find_request(token: str) -> SurveyRequest | None:
-    """The request behind a survey link, whatever its state, or None for a link that never existed.
-    Its organization becomes current. Loaded with it, so the public pages and the submit make no other
-    read: organization, contact, project and its client, batch, template version, sender and its user,
-    and the response (or that there is none)."""
+@dataclass(frozen=True)
+class SurveyLink:
+    """A survey link as the public pages see it, read in one statement by `survey_link`."""
+
+    request_id: int
+    organization_id: int
+    organization_name: str
+    organization_logo: str  # the logo's file name; "" without one
+    project_name: str
+    sender_name: str
+    contact_id: int
+    contact_language: str
+    template_version_id: int
+    closed: bool  # answers are refused: see `link_closed`
+    answered: bool
+    will_contact: bool  # its response opened a follow-up case or asked to be contacted
+    saved_answers: dict  # the response's answers, else what autosave kept
+
+    @property
+    def logo_url(self) -> str:
+        logo = self.organization_logo
+        return Organization._meta.get_field("logo").storage.url(logo) if logo else ""
+
+
+def link_closed(survey_request: SurveyRequest, now: datetime) -> bool:
+    """A link refuses answers once revoked, expired or not (yet) sent, or when its batch is closed or
+    cancelled. The same rule in SQL: migration 0009's CLOSED."""
+    return bool(
+        survey_request.revoked_at
+        or survey_request.state not in OPEN_STATES
+        or (survey_request.expires_at and survey_request.expires_at <= now)
+        or survey_request.batch.state in ENDED_BATCH_STATES
+    )
+
+
+def survey_link(token: str) -> SurveyLink | None:
+    """The link behind a survey token, whatever its state, or None for a link that never existed. Its
+    organization becomes current for the transaction, so the statements after it pass row-level
+    security. On PostgreSQL one statement (the function `feedback_survey_link`, migration 0009)."""
     if not tokens.looks_like_token(token):
         return None
     token_hash = tokens.hash_token(token)
     if not settings.IS_POSTGRES:
-        return _find_request_orm(token_hash)
+        return _survey_link_orm(token_hash)
     with connection.cursor() as cursor:
-        cursor.execute(_LINK_SQL, [token_hash])
-        link = cursor.fetchone()[0]
-    if link is None:
-        return None
-    link = json.loads(link)  # Django reads json columns as text
-    rows = {name: _instance(model, link[name]) for name, model in _LINK_MODELS.items()}
-    survey_request = rows["request"]
-    survey_request.organization = rows["organization"]
-    survey_request.contact = rows["contact"]
-    survey_request.project = rows["project"]
-    survey_request.project.client = rows["client"]
-    survey_request.batch = rows["batch"]
-    survey_request.batch.template_version = rows["template_version"]
-    survey_request.batch.sender = rows["sender"]
-    survey_request.batch.sender.user = rows["sender_user"]
-    SurveyRequest.response.related.set_cached_value(survey_request, rows["response"])
-    activate(survey_request.organization, in_database=False)  # the look-up set it for the transaction
-    return survey_request
-
-
-def _instance(model, row: dict | None):
-    """A model instance from a row as PostgreSQL's to_jsonb gives it; columns it lacks are deferred."""
+        cursor.execute("SELECT * FROM feedback_survey_link(%s)", [token_hash])
+        row = cursor.fetchone()
     if row is None:
         return None
-    fields = [f for f in model._meta.concrete_fields if f.column in row]
-    return model.from_db("default", [f.attname for f in fields], [f.to_python(row[f.column]) for f in fields])
+    *columns, saved_answers = row
+    return SurveyLink(*columns, saved_answers=json.loads(saved_answers))  # Django reads json columns as text
 
 
-def _find_request_orm(token_hash: str) -> SurveyRequest | None:
+def _survey_link_orm(token_hash: str) -> SurveyLink | None:
     """The same look-up through the ORM, for SQLite (the embedded default, which has no row-level security)."""
     with system_scope():
-        found = list(
+        found = (
             SurveyRequest.objects.select_related(
-                "organization",
-                "contact",
-                "project__client",
-                "batch__template_version",
-                "batch__sender__user",
-                "response",
+                "organization", "contact", "project", "batch__sender__user", "response__case"
             )
             .filter(token_hash=token_hash)
-            .order_by()[:1]
+            .first()
         )
-    if not found:
+    if found is None:
         return None
-    activate(found[0].organization)
-    return found[0]
+    activate(found.organization)
+    response = getattr(found, "response", None)
+    return SurveyLink(
+        request_id=found.pk,
+        organization_id=found.organization_id,
+        organization_name=found.organization.name,
+        organization_logo=found.organization.logo.name or "",
+        project_name=found.project.name,
+        sender_name=found.batch.sender.user.display_name,
+        contact_id=found.contact_id,
+        contact_language=found.contact.language,
+        template_version_id=found.batch.template_version_id,
+        closed=link_closed(found, timezone.now()),
+        answered=response is not None,
+        will_contact=response is not None and (response.follow_up_requested or hasattr(response, "case")),
+        saved_answers=response.answers if response is not None else found.draft_answers,
+    )
+
+
+# Template versions never change (a new version is a new row): each is read once per process.
+_VERSIONS: dict[int, SurveyTemplateVersion] = {}
+_VERSIONS_KEPT = 512
+
+
+def survey_version(link: SurveyLink) -> SurveyTemplateVersion:
+    """The template version whose questions a link asks (its questions and languages only)."""
+    version = _VERSIONS.get(link.template_version_id)
+    if version is None:
+        with system_scope():
+            version = (
+                SurveyTemplateVersion.objects.filter(organization_id=link.organization_id)
+                .only("organization_id", "questions", "languages")
+                .get(pk=link.template_version_id)
+            )
+        if len(_VERSIONS) >= _VERSIONS_KEPT:
+            _VERSIONS.clear()
+        _VERSIONS[version.pk] = version
+    return version
+
+
+def shown_version(posted_id: str) -> SurveyTemplateVersion | None:
+    """The version a survey form names (its hidden `version` field), if this process has shown it;
+    None otherwise. Whether the link asks that version is for the submit to check."""
+    return _VERSIONS.get(int(posted_id)) if posted_id.isdigit() else None
 
 
 def nps(scores: list[int]) -> int | None:

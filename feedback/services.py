@@ -2,14 +2,16 @@
 and sends mail only after commit (through tasks)."""
 
 import copy
+import json
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
@@ -21,7 +23,7 @@ from cxprogram.core import tokens
 from cxprogram.core.bulk import insert_many
 from cxprogram.core.mail import absolute_url, mail_message, render_mail, send_templated_mail
 from cxprogram.core.tasks import enqueue
-from cxprogram.tenancy.context import use_organization
+from cxprogram.tenancy.context import activate, system_scope, use_organization
 from cxprogram.tenancy.models import Membership, Organization
 from cxprogram.tenancy.permissions import Role
 
@@ -36,11 +38,13 @@ from .models import (
     FeedbackSettings,
     FollowUpCase,
     Project,
+    QuestionKind,
     Response,
     SurveyRequest,
     SurveyTemplate,
     SurveyTemplateVersion,
 )
+from .selectors import SurveyLink, link_closed
 
 TOKEN_PURPOSE = "survey"
 CLAIM_CHUNK = 50
@@ -882,38 +886,81 @@ def due_reminders(now: datetime | None = None):
 # --- Public survey ---------------------------------------------------------------------------------
 
 
-def request_closed(survey_request: SurveyRequest, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return bool(
-        survey_request.revoked_at
-        or survey_request.state not in (SurveyRequest.State.SENT, SurveyRequest.State.SENDING)
-        or (survey_request.expires_at and survey_request.expires_at <= now)
-        or survey_request.batch.state in (Batch.State.CLOSED, Batch.State.CANCELLED)
-    )
-
-
 @transaction.atomic
-def save_draft_answers(*, survey_request: SurveyRequest, data) -> dict:
+def save_draft_answers(*, link: SurveyLink, version: SurveyTemplateVersion, data) -> dict:
     """Autosave: keep whatever valid answers were given so far; nothing counts as a response yet."""
-    answers, _ = q.clean_answers(survey_request.batch.template_version.questions, data, partial=True)
-    SurveyRequest.objects.filter(pk=survey_request.pk).update(draft_answers=answers, draft_saved_at=timezone.now())
+    answers, _ = q.clean_answers(version.questions, data, partial=True)
+    SurveyRequest.objects.filter(pk=link.request_id).update(draft_answers=answers, draft_saved_at=timezone.now())
     return answers
 
 
-def submit_response(*, survey_request: SurveyRequest, data, language: str = "") -> Response:
-    """Record (or update) the one response of a request, stop its reminders, and open a follow-up case
-    when the answers call for one. Raises ValidationError({question key: code}) for bad answers."""
-    version = survey_request.batch.template_version
-    answers, errors = q.clean_answers(version.questions, data, partial=False)
-    if errors:
-        raise ValidationError(errors)
-    # No savepoint of its own inside a caller's transaction (the public survey's request): the answers
-    # are checked above, so what fails below is the database, and then the whole request fails.
-    with transaction.atomic(savepoint=False):
-        return _record_response(survey_request, version, answers, language)
+# What `submit_answers` returns when it recorded the answers; otherwise it recorded nothing.
+CREATED, UPDATED, UNKNOWN, CLOSED, STALE = "created", "updated", "unknown", "closed", "stale"
+RECORDED = (CREATED, UPDATED)
 
 
-def _record_response(survey_request: SurveyRequest, version, answers: dict, language: str) -> Response:
+def submit_answers(*, token: str, version: SurveyTemplateVersion, answers: dict) -> str:
+    """Record (or update) the one response of the survey link behind `token`, stop its reminders and
+    open a follow-up case when the answers call for one. `answers` are clean (questions.clean_answers)
+    against `version`, the version the client's form showed. Returns CREATED or UPDATED; or, recording
+    nothing, UNKNOWN (no such link), CLOSED, or STALE (the link asks another version's questions).
+
+    On PostgreSQL one statement does it (`feedback_submit_answers`, migration 0009), in a transaction
+    with the case when there is one; elsewhere the ORM does the same."""
+    nps_key = q.nps_key(version.questions)
+    fields = {
+        "nps_score": answers.get(nps_key) if nps_key else None,
+        "answers": answers,
+        "follow_up_requested": any(
+            answers.get(x["key"]) is True for x in version.questions if x["kind"] == QuestionKind.FOLLOW_UP_CONSENT
+        ),
+    }
+    trigger = q.case_trigger(version.questions, answers)
+    record_answers = _submit_in_database if settings.IS_POSTGRES else _submit_through_orm
+    with transaction.atomic() if trigger else nullcontext():
+        outcome, response_id = record_answers(tokens.hash_token(token), version, fields, timezone.now())
+        if trigger and outcome in RECORDED:
+            response = Response.objects.select_related("organization", "project__client").get(pk=response_id)
+            open_case(response=response, trigger=trigger)
+    return outcome
+
+
+def _submit_in_database(token_hash: str, version, fields: dict, now: datetime) -> tuple[str, int | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT outcome, response_id FROM feedback_submit_answers(%s, %s, %s, %s::jsonb, %s, %s)",
+            [
+                token_hash,
+                version.pk,
+                fields["nps_score"],
+                json.dumps(fields["answers"]),
+                fields["follow_up_requested"],
+                now,
+            ],
+        )
+        return cursor.fetchone()
+
+
+def _submit_through_orm(token_hash: str, version, fields: dict, now: datetime) -> tuple[str, int | None]:
+    with transaction.atomic():
+        with system_scope():
+            survey_request = (
+                SurveyRequest.objects.select_related("organization", "contact", "project__client", "batch")
+                .filter(token_hash=token_hash)
+                .first()
+            )
+        if survey_request is None:
+            return UNKNOWN, None
+        activate(survey_request.organization)
+        if link_closed(survey_request, now):
+            return CLOSED, None
+        if survey_request.batch.template_version_id != version.pk:
+            return STALE, None
+        response, created = _record_response(survey_request, version, fields, now)
+    return (CREATED if created else UPDATED), response.pk
+
+
+def _record_response(survey_request: SurveyRequest, version, fields: dict, now: datetime) -> tuple[Response, bool]:
     # The lock serialises two submits of one link. The row it returns is the latest, even after waiting
     # for the other submit, so its responded_at (set with the response, in one transaction) says whether
     # a response exists; a join here would read the responses as they were before the wait.
@@ -925,18 +972,8 @@ def _record_response(survey_request: SurveyRequest, version, answers: dict, lang
     )
     existing = Response.objects.filter(request_id=survey_request.pk).first() if responded_at else None
     contact, project = survey_request.contact, survey_request.project
-    nps_key = q.nps_key(version.questions)
-    now = timezone.now()
-    follow_up = any(answers.get(x["key"]) is True for x in version.questions if x["kind"] == "follow_up_consent")
-    values = {
-        "nps_score": answers.get(nps_key) if nps_key else None,
-        "answers": answers,
-        "follow_up_requested": follow_up,
-        "language": language or contact.language,
-        "updated_at": now,
-    }
-    created = existing is None
-    if created:
+    values = {**fields, "language": contact.language, "updated_at": now}
+    if existing is None:
         response = Response.objects.create(
             organization_id=survey_request.organization_id,
             request_id=survey_request.pk,
@@ -956,20 +993,15 @@ def _record_response(survey_request: SurveyRequest, version, answers: dict, lang
         for field, value in values.items():
             setattr(response, field, value)
         response.save(update_fields=list(values))
-    SurveyRequest.objects.filter(pk=survey_request.pk).update(
-        responded_at=responded_at or now, next_reminder_at=None, draft_answers=answers, draft_saved_at=now
-    )
+    SurveyRequest.objects.filter(pk=survey_request.pk).update(responded_at=responded_at or now, next_reminder_at=None)
     record(
         organization=survey_request.organization,
         actor=None,
-        verb="response.submitted" if created else "response.updated",
+        verb="response.updated" if existing else "response.submitted",
         target=response,
         payload={"nps": response.nps_score, "project": project.code},
     )
-    trigger = q.case_trigger(version.questions, answers)
-    if trigger:
-        open_case(response=response, trigger=trigger)
-    return response
+    return response, existing is None
 
 
 # --- Closing the loop ------------------------------------------------------------------------------

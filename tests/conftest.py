@@ -16,6 +16,23 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limit_hits_yet():
+    """Rate-limit counters live for a minute in Redis (or the local cache), longer than a test: each test
+    starts with none, so a limit trips where its test says, not where earlier tests' requests add up."""
+    from django.core.cache import cache
+
+    from cxprogram.core import ratelimit
+
+    count_hits = ratelimit._count_hits()
+    if count_hits is None:
+        cache.clear()
+    else:
+        keys = list(count_hits.registered_client.scan_iter(ratelimit.KEY_PREFIX + "*"))
+        if keys:
+            count_hits.registered_client.delete(*keys)
+
+
 @pytest.fixture
 def org(db):
     return make_org("Acme Consulting", slug="acme")

@@ -40,7 +40,8 @@ def _benchmark_form(request):
     """GET: a form with the CSRF token; POST (checked by the CSRF middleware): back to the form."""
     if request.method == "POST":
         return HttpResponse(status=302, headers={"Location": request.get_full_path()})
-    return HttpResponse(f'<form method="post"><input name="csrfmiddlewaretoken" value="{get_token(request)}"></form>')
+    token = get_token(request)
+    return HttpResponse(f'<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="{token}"></form>')
 
 
 def benchmark_floor(request):

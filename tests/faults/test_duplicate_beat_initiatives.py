@@ -17,13 +17,12 @@ from django.utils import timezone
 from cxprogram.celery import app as celery_app
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
-from feedback import selectors
 from feedback import services as feedback
 from feedback.models import Batch, FollowUpCase, SurveyRequest
 from initiatives import services
 from initiatives.models import ActionItem, DigestLog, Meeting, Status
 from tests.factories import add_member, make_org, make_user
-from tests.feedback.factories import make_client, make_contact, make_pm, make_project
+from tests.feedback.factories import answer_survey, make_client, make_contact, make_pm, make_project
 from tests.feedback.worker_helpers import wait_for
 from tests.fixtures.worker import Worker
 from tests.initiatives.factories import make_initiative
@@ -99,10 +98,7 @@ def overdue_cases(org, pm, unit, count: int) -> list[FollowUpCase]:
     batch = feedback.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=contacts)
     feedback.send_batch_now(batch=batch, actor=pm.user)
     assert wait_for(lambda: Batch.objects.get(pk=batch.pk).state == "sent", timeout=60)
-    responses = [
-        feedback.submit_response(survey_request=selectors.find_request(feedback.survey_token(r)), data={"nps": 3})
-        for r in SurveyRequest.objects.filter(batch=batch)
-    ]
+    responses = [answer_survey(r, {"nps": 3}) for r in SurveyRequest.objects.filter(batch=batch)]
     cases = FollowUpCase.objects.filter(response__in=responses)
     overdue_for = timedelta(days=feedback.feedback_settings(org).escalation_days, hours=2)
     cases.update(due_at=timezone.now() - overdue_for)

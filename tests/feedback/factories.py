@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from cxprogram.core import tokens
+from feedback import questions, selectors, services
 from feedback.models import (
     Batch,
     BatchContact,
@@ -24,6 +25,18 @@ from feedback.models import (
 )
 
 _seq = itertools.count(1)
+
+
+def answer_survey(survey_request: SurveyRequest, data: dict) -> Response:
+    """The client answers through the real services, as the survey's submit does: the link read, the
+    answers checked against its version and recorded."""
+    token = services.survey_token(survey_request)
+    version = selectors.survey_version(selectors.survey_link(token))
+    answers, errors = questions.clean_answers(version.questions, data, partial=False)
+    assert not errors, errors
+    assert services.submit_answers(token=token, version=version, answers=answers) in services.RECORDED
+    return Response.objects.get(request_id=survey_request.pk)
+
 
 SIMPLE_QUESTIONS = [
     {"key": "nps", "kind": "nps", "required": True, "text": {"en": "How likely are you to recommend us?"}},

@@ -8,10 +8,10 @@ from django.utils import timezone
 from cxprogram.accounts.services import create_api_token
 from cxprogram.audit.models import AuditEvent
 from cxprogram.tenancy.permissions import Role
-from feedback import selectors, services
+from feedback import services
 from feedback.models import Batch, Contact, FollowUpCase, Response, SurveyRequest
 from tests.conftest import client_for
-from tests.feedback.factories import make_account, make_pm, populate
+from tests.feedback.factories import answer_survey, make_account, make_pm, populate
 
 pytestmark = pytest.mark.django_db
 
@@ -128,8 +128,7 @@ def answered(org, pm, score) -> Response:
     batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[project], contacts=[contact])
     services.start_batch(batch=batch, from_states=["draft"])
     services.dispatch_batch(org, batch.pk)
-    token = services.survey_token(SurveyRequest.objects.get(batch=batch))
-    return services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
+    return answer_survey(SurveyRequest.objects.get(batch=batch), {"nps": score})
 
 
 def thank_you_url(response, slug="acme") -> str:

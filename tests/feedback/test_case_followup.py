@@ -10,11 +10,11 @@ from django.utils import timezone
 from cxprogram.audit.models import AuditEvent
 from cxprogram.tenancy.models import Unit
 from cxprogram.tenancy.permissions import Role
-from feedback import selectors, services, tasks
+from feedback import services, tasks
 from feedback.models import FollowUpCase, Response, SurveyRequest
 from tests.conftest import client_for
 from tests.factories import add_member, make_user
-from tests.feedback.factories import make_client, make_contact, make_pm, make_project
+from tests.feedback.factories import answer_survey, make_client, make_contact, make_pm, make_project
 from tests.fixtures.mail import free_port
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +54,7 @@ def answer(org, pm, score, *, unit=None, client_name=None, contact_email=None) -
     services.start_batch(batch=batch, from_states=["draft"])
     services.dispatch_batch(org, batch.pk)
     request = SurveyRequest.objects.get(batch=batch)
-    token = services.survey_token(request)
-    return services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
+    return answer_survey(request, {"nps": score})
 
 
 def open_case(org, pm, *, due_at, unit=None, client_name=None) -> FollowUpCase:

@@ -4,10 +4,10 @@ import pytest
 from django.utils import timezone
 
 from cxprogram.tenancy.permissions import Role
-from feedback import selectors, services
+from feedback import services
 from feedback.models import Batch, Client, FollowUpCase, Response
 from tests.conftest import client_for
-from tests.feedback.factories import make_account, make_pm, populate
+from tests.feedback.factories import answer_survey, make_account, make_pm, populate
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +90,7 @@ def answered(org, pm, client_name: str, scores: list[int]) -> Client:
     services.start_batch(batch=batch, from_states=["draft"])
     services.dispatch_batch(org, batch.pk)
     for contact, score in zip(people, scores, strict=True):
-        token = services.survey_token(contact.requests.get())
-        services.submit_response(survey_request=selectors.find_request(token), data={"nps": score})
+        answer_survey(contact.requests.get(), {"nps": score})
     return client
 
 
@@ -231,9 +230,7 @@ def test_a_sent_batch_shows_where_each_contact_stands_a_page_at_a_time(org, pm, 
     services.start_batch(batch=batch, from_states=["draft"])
     services.dispatch_batch(org, batch.pk)
     first, second, third = sorted(people[1:], key=lambda c: c.name)[:3]
-    services.submit_response(
-        survey_request=selectors.find_request(services.survey_token(first.requests.get())), data={"nps": 9}
-    )
+    answer_survey(first.requests.get(), {"nps": 9})
     second.requests.update(state="bounced")
     third.requests.update(reminders_sent=2, opened_at=timezone.now())
     browser = client_for(pm)

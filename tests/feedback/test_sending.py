@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feedback import selectors, services
+from feedback import services
 from feedback.models import Batch, BatchContact, SurveyRequest
-from tests.feedback.factories import make_account, make_contact, make_pm, make_sent_request
+from tests.feedback.factories import answer_survey, make_account, make_contact, make_pm, make_sent_request
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_reminders_go_to_non_responders_on_schedule_and_stop(org, pm, smtp_serve
     sent_at = timezone.now() - timedelta(days=4, minutes=1)
     SurveyRequest.objects.filter(batch=batch).update(sent_at=sent_at, next_reminder_at=sent_at + timedelta(days=4))
     request = SurveyRequest.objects.get(contact=answered)
-    services.submit_response(survey_request=selectors.find_request(services.survey_token(request)), data={"nps": "9"})
+    answer_survey(request, {"nps": "9"})
     services.opt_out_contact(contact=opted, reason="asked")
     assert send_due_reminders() == 1
     assert len(smtp_server.to(silent.email)) == 2

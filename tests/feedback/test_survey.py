@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from feedback import selectors, services
 from feedback.models import Contact, FollowUpCase, Response, SurveyRequest
+from tests.feedback.factories import answer_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -179,23 +180,23 @@ def test_promoter_answer_opens_no_case_but_a_follow_up_request_does(client, sent
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_submits_of_one_link_at_once_make_one_response_and_the_later_answers_win(sent):
-    """The second submit waits for the first one's lock; when it gets it, it must see the response the
-    first one committed and update it (not insert a second: a unique violation, i.e. a 500)."""
+    """The second submit waits for the first one's response to commit; then it must find that response
+    and update it (not insert a second: a unique violation, i.e. a 500)."""
     request, token = sent
-    first_holds_lock, outcome = threading.Event(), {}
+    first_recorded, outcome = threading.Event(), {}
 
     def first():
         with transaction.atomic():
-            services.submit_response(survey_request=selectors.find_request(token), data={"nps": "4"})
-            first_holds_lock.set()
-            time.sleep(0.5)  # the second submit is now waiting on the request row
+            answer_survey(request, {"nps": "4"})
+            first_recorded.set()
+            time.sleep(0.5)  # the second submit is now waiting on the response's row
         connection.close()
 
     def second():
-        first_holds_lock.wait(5)
+        first_recorded.wait(5)
         try:
             with transaction.atomic():
-                services.submit_response(survey_request=selectors.find_request(token), data={"nps": "9"})
+                answer_survey(request, {"nps": "9"})
             outcome["error"] = None
         except Exception as error:  # reported by the assertion below, whatever it is
             outcome["error"] = error

@@ -1,85 +1,166 @@
-"""The survey link look-up, the public pages' hottest read: one query loads what the survey page
-shows and the submit writes, on PostgreSQL through a function (row-level security is passed for the
-one link), elsewhere through the ORM; both give the same objects."""
+"""The public survey's two hot statements: the link look-up, which reads what the public pages show,
+and the submit, which checks the link and records the answers. On PostgreSQL each is one function
+(row-level security is passed for the one link), elsewhere the ORM does the same; both give the same
+link and the same rows."""
+
+import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from cxprogram.audit.models import AuditEvent
 from cxprogram.core import tokens
-from cxprogram.tenancy.context import get_current_organization
-from feedback import selectors
-from feedback.models import Response
+from feedback import questions, selectors, services
+from feedback.models import Batch, FollowUpCase, Response, SurveyRequest
+from tests.feedback.factories import make_contact, make_sent_request
 
 pytestmark = pytest.mark.django_db
 
-LOADED = ("organization", "contact", "project", "batch")
+ANSWERS = {"nps": "9", "reason": "Quick answers", "responsiveness": "5"}
 
 
-def loaded_fields(survey_request) -> dict:
-    """Every column of the request and of what the look-up loads with it."""
-    objects = {
-        "request": survey_request,
-        **{name: getattr(survey_request, name) for name in LOADED},
-        "client": survey_request.project.client,
-        "template_version": survey_request.batch.template_version,
-        "sender": survey_request.batch.sender,
-        "response": getattr(survey_request, "response", None),
-    }
-    return {
-        name: obj and {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-        for name, obj in objects.items()
-    } | {"sender_name": survey_request.batch.sender.user.display_name}
+def both_look_ups(request) -> tuple:
+    return selectors.survey_link(services.survey_token(request)), selectors._survey_link_orm(request.token_hash)
 
 
 @pytest.mark.postgres
-def test_one_query_loads_everything_the_pages_use_and_makes_the_organization_current(sent, org):
-    _, token = sent
+def test_one_query_reads_the_link_and_makes_its_organization_current(sent, org):
+    request, token = sent
     with CaptureQueriesContext(connection) as queries:
-        found = selectors.find_request(token)
-        loaded_fields(found)
+        link = selectors.survey_link(token)
     assert len(queries.captured_queries) == 1
-    assert get_current_organization() == org
+    assert (link.request_id, link.organization_name, link.project_name, link.sender_name) == (
+        request.pk,
+        "Acme Consulting",
+        request.project.name,
+        "Paula Manager",
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('app.current_org', true)")
         assert cursor.fetchone()[0] == str(org.pk)
 
 
 @pytest.mark.postgres
-def test_the_postgres_and_orm_look_ups_give_the_same_objects(client, sent):
+def test_the_postgres_and_orm_look_ups_give_the_same_link_in_every_state(client, sent):
     request, token = sent
-    assert loaded_fields(selectors.find_request(token)) == loaded_fields(
-        selectors._find_request_orm(request.token_hash)
-    )
-    client.post(f"/s/{token}/", {"nps": "9", "reason": "Quick answers", "responsiveness": "5"})
-    answered = selectors.find_request(token)
-    assert answered.response == Response.objects.get()
-    assert loaded_fields(answered) == loaded_fields(selectors._find_request_orm(request.token_hash))
+    fresh, _ = both_look_ups(request)
+    assert (fresh.closed, fresh.answered, fresh.will_contact, fresh.saved_answers) == (False, False, False, {})
+    client.post(f"/s/{token}/autosave/", {"reason": "Half a thought"})
+    drafted, orm = both_look_ups(request)
+    assert drafted == orm and drafted.saved_answers == {"reason": "Half a thought"}
+    client.post(f"/s/{token}/", {"nps": "3"})  # a detractor: a case, so the client will be contacted
+    answered, orm = both_look_ups(request)
+    assert answered == orm and (answered.answered, answered.will_contact) == (True, True)
+    assert answered.saved_answers == {"nps": 3}
+    for change in (
+        {"expires_at": timezone.now() - timedelta(minutes=1)},
+        {"revoked_at": timezone.now()},
+        {"state": SurveyRequest.State.BOUNCED},
+    ):
+        SurveyRequest.objects.filter(pk=request.pk).update(**change)
+        closed, orm = both_look_ups(request)
+        assert closed == orm and closed.closed
+        SurveyRequest.objects.filter(pk=request.pk).update(state="sent", expires_at=None, revoked_at=None)
+    assert not both_look_ups(request)[0].closed
+    Batch.objects.filter(pk=request.batch_id).update(state=Batch.State.CLOSED)
+    closed, orm = both_look_ups(request)
+    assert closed == orm and closed.closed
 
 
 def test_unknown_and_malformed_links_find_nothing(sent):
     request, token = sent
-    assert selectors.find_request(tokens.make_token("survey", tokens.new_nonce())) is None
-    assert selectors.find_request(token[:-2]) is None
-    assert selectors.find_request(token).pk == request.pk
+    assert selectors.survey_link(tokens.make_token("survey", tokens.new_nonce())) is None
+    assert selectors.survey_link(token[:-2]) is None
+    assert selectors.survey_link(token).request_id == request.pk
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # the requests' own transactions, not savepoints in the test's
-def test_the_survey_page_and_the_submit_make_a_fixed_number_of_queries(client, sent):
+def test_the_survey_page_and_the_submit_are_one_statement_each(client, sent):
     _, token = sent
+    client.get(f"/s/{token}/")  # the version's questions are read once per process
     with CaptureQueriesContext(connection) as page:
         assert client.get(f"/s/{token}/").status_code == 200
+    version = selectors.survey_link(token).template_version_id
     with CaptureQueriesContext(connection) as submit:
-        answers = {"nps": "9", "reason": "Quick answers", "responsiveness": "5"}
-        assert client.post(f"/s/{token}/", answers).status_code == 302
-    # The page: the look-up alone, no transaction around it. The submit, in one transaction: the look-up,
-    # the lock, the response, the request and the audit row; nothing on the batch's row, which every
-    # submit of the batch would wait for.
-    assert [q["sql"].split()[0] for q in page.captured_queries] == ["SELECT"]
-    assert [q["sql"].split()[0] for q in submit.captured_queries] == (
-        ["BEGIN", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "COMMIT"]
+        assert client.post(f"/s/{token}/", {**ANSWERS, "version": str(version)}).status_code == 302
+    # No transaction around either: the page reads the link; the submit's one statement checks the
+    # link, records the response, marks the request answered and writes the audit row.
+    assert [q["sql"] for q in page.captured_queries] == [
+        f"SELECT * FROM feedback_survey_link('{tokens.hash_token(token)}')"
+    ]
+    [statement] = [q["sql"] for q in submit.captured_queries]
+    assert statement.startswith("SELECT outcome, response_id FROM feedback_submit_answers(")
+    # A form that does not name the version (or names one this process has not shown) reads the link first.
+    with CaptureQueriesContext(connection) as unnamed:
+        assert client.post(f"/s/{token}/", {"nps": "10"}).status_code == 302
+    assert [re.search(r"FROM (\w+)\(", q["sql"]).group(1) for q in unnamed.captured_queries] == [
+        "feedback_survey_link",
+        "feedback_submit_answers",
+    ]
+    assert Response.objects.get().nps_score == 10
+
+
+@pytest.mark.postgres
+def test_the_database_and_orm_submits_record_the_same_rows(sent):
+    """Two links of one batch answered alike, one through the PostgreSQL function and one through the
+    ORM, leave the same response, request and audit rows (ids and moments aside)."""
+    first, _ = sent
+    second = make_sent_request(first.batch, make_contact(first.project.client), first.project)
+    version = selectors.survey_version(selectors.survey_link(services.survey_token(first)))
+    answers, _ = questions.clean_answers(version.questions, {**ANSWERS, "follow_up": "yes"}, partial=False)
+    fields = {"nps_score": 9, "answers": answers, "follow_up_requested": True}
+
+    def recorded(submit, request):
+        outcome, response_id = submit(request.token_hash, version, fields, timezone.now())
+        response = Response.objects.get(pk=response_id)
+        request.refresh_from_db()
+        event = AuditEvent.objects.filter(target_type="feedback.response", target_id=str(response_id)).latest("id")
+        return outcome, {
+            "response": {
+                f.attname: getattr(response, f.attname)
+                for f in Response._meta.concrete_fields
+                if f.attname not in ("id", "request_id", "contact_id", "submitted_at", "updated_at")
+            },
+            "request": (request.responded_at is not None, request.next_reminder_at, request.draft_answers),
+            "audit": (
+                event.verb,
+                event.actor_id,
+                event.target_label.replace(f"Response {response_id} ", "Response N "),
+                event.payload,
+                event.ip_address,
+            ),
+        }
+
+    assert recorded(services._submit_in_database, first) == recorded(services._submit_through_orm, second)
+    assert recorded(services._submit_in_database, first) == recorded(services._submit_through_orm, second)
+    assert recorded(services._submit_in_database, first)[0] == services.UPDATED
+    assert AuditEvent.objects.filter(verb="response.updated").count() == 3
+
+
+@pytest.mark.postgres
+def test_the_database_and_orm_submits_refuse_alike(sent):
+    request, _ = sent
+    version = selectors.survey_version(selectors.survey_link(services.survey_token(request)))
+    fields = {"nps_score": 9, "answers": {"nps": 9}, "follow_up_requested": False}
+
+    def outcomes(token_hash, the_version=version):
+        return {
+            submit(token_hash, the_version, fields, timezone.now())[0]
+            for submit in (services._submit_in_database, services._submit_through_orm)
+        }
+
+    assert outcomes("0" * 64) == {services.UNKNOWN}
+    other_version = version.__class__.objects.create(
+        organization=request.organization, template=version.template, number=99, questions=version.questions
     )
+    assert outcomes(request.token_hash, other_version) == {services.STALE}
+    SurveyRequest.objects.filter(pk=request.pk).update(revoked_at=timezone.now())
+    assert outcomes(request.token_hash) == {services.CLOSED}
+    assert Response.objects.count() == 0 and not FollowUpCase.objects.exists()
 
 
 def test_the_questions_are_rendered_once_per_score_and_show_saved_answers_and_the_name(client, sent, org):
@@ -93,6 +174,28 @@ def test_the_questions_are_rendered_once_per_score_and_show_saved_answers_and_th
     org.name = "Acme Renamed"
     org.save()
     assert b"recommend Acme Renamed" in client.get(f"/s/{token}/?score=9").content
+
+
+def test_a_kept_page_carries_each_visitors_link_and_csrf_token(sent):
+    """Pages are kept per version, names and score; the link and the CSRF token are each visit's own."""
+    from django.test import Client as HttpClient
+
+    first, first_token = sent
+    second = make_sent_request(first.batch, make_contact(first.project.client), first.project)
+    second_token = services.survey_token(second)
+    pages = {}
+    for token in (first_token, second_token):
+        visitor = HttpClient(enforce_csrf_checks=True)
+        page = visitor.get(f"/s/{token}/").content.decode()
+        assert page.count(f"/s/{token}/") == 2  # the form and its autosave
+        assert visitor.cookies["csrftoken"].value
+        pages[token] = page
+        csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        version = page.split('name="version" value="')[1].split('"')[0]
+        answered = visitor.post(f"/s/{token}/", {"nps": "8", "csrfmiddlewaretoken": csrf, "version": version})
+        assert answered.status_code == 302
+    assert "tokenslot" not in pages[first_token] and "csrfslot" not in pages[first_token]
+    assert Response.objects.filter(nps_score=8).count() == 2
 
 
 @pytest.mark.postgres

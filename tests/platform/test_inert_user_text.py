@@ -31,7 +31,7 @@ from metrics import services as metric_services
 from metrics.models import ProposalRecord
 from tests.charters.factories import CONTENT, draft_charter, sign_all
 from tests.factories import add_member, make_user
-from tests.feedback.factories import make_client, make_contact, make_project
+from tests.feedback.factories import answer_survey, make_client, make_contact, make_project
 from tests.initiatives.factories import make_initiative, make_meeting
 from tests.metrics.factories import Responses, add_revenue, recent
 from tests.platform.test_tenant_isolation import url_patterns
@@ -86,7 +86,7 @@ def survey_request_mail(org, capture, text):
 def case_alert_mail(org, capture, text):
     pm, _, request = _sent_survey(org, capture, text)
     with capture(execute=True):
-        feedback_services.submit_response(survey_request=request, data={"nps": "2", "reason": f"Late {text}"})
+        answer_survey(request, {"nps": "2", "reason": f"Late {text}"})
     return pm.user.email
 
 
@@ -95,7 +95,7 @@ def _overdue_case(org, capture, text, *, days_late, unit=None):
     code) and owner carry `text`, due `days_late` days ago; the hourly reminder runs for it."""
     pm, _, request = _sent_survey(org, capture, text, unit=unit, code=f"P {text}"[:40])
     with capture(execute=True):
-        response = feedback_services.submit_response(survey_request=request, data={"nps": "2"})
+        response = answer_survey(request, {"nps": "2"})
     FollowUpCase.objects.filter(response=response).update(due_at=timezone.now() - timedelta(days=days_late))
     assert feedback_services.remind_overdue_case(FollowUpCase.objects.get(response=response).pk) is True
     return pm
@@ -116,7 +116,7 @@ def case_escalated_mail(org, capture, text):
 def thank_you_mail(org, capture, text):
     pm, contact, request = _sent_survey(org, capture, text)
     with capture(execute=True):
-        response = feedback_services.submit_response(survey_request=request, data={"nps": "10"})
+        response = answer_survey(request, {"nps": "10"})
         feedback_services.approve_thank_you(response=response, actor_membership=pm)
     return contact.email
 

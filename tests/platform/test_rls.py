@@ -11,7 +11,7 @@ from cxprogram.core import tokens
 from cxprogram.tenancy.models import Membership
 from cxprogram.tenancy.permissions import Role
 from cxprogram.tenancy.rls import tenant_models
-from feedback.models import SurveyRequest
+from feedback.models import Response, SurveyRequest
 from tests.factories import add_member, make_org
 
 # The probe is a second connection, so the rows must be committed.
@@ -105,12 +105,11 @@ def test_a_row_for_another_tenant_cannot_be_written(probe_role, two_tenants):
     assert member.title == ""
 
 
-def test_a_survey_link_is_found_across_tenants_only_through_its_token(probe_role, two_tenants):
-    """The public survey looks a link up before its organization is known: the look-up function passes
-    row-level security for the one request whose token hash it is given, and makes that request's
-    organization current for the transaction, while the table itself stays closed to the app role."""
+def test_a_survey_link_is_read_and_answered_across_tenants_only_through_its_token(probe_role, two_tenants):
+    """The public survey reads and answers a link before its organization is known: the two functions
+    pass row-level security for the one request whose token hash they are given, and make that
+    request's organization current for the transaction, while the tables stay closed to the app role."""
     from feedback import services
-    from feedback.selectors import _LINK_SQL
     from tests.feedback.factories import make_account, make_pm
 
     a, _ = two_tenants
@@ -124,17 +123,22 @@ def test_a_survey_link_is_found_across_tenants_only_through_its_token(probe_role
         contact=people[0],
         project=project,
         nonce=nonce,
+        state=SurveyRequest.State.SENT,
         token_hash=tokens.hash_token(tokens.make_token(services.TOKEN_PURPOSE, nonce)),
     )
-    with probe_connection() as conn, conn.transaction():
-        link, _ = conn.execute(_LINK_SQL, [request.token_hash]).fetchone()
-        current = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
-        unknown = conn.execute(_LINK_SQL, ["0" * 64]).fetchone()[0]
-    assert (link["request"]["id"], link["organization"]["name"], link["contact"]["email"]) == (
-        request.pk,
-        "Alpha",
-        people[0].email,
-    )
-    assert "password" not in link["sender_user"]
+    read = "SELECT request_id, organization_name, sender_name FROM feedback_survey_link(%s)"
+    submit = "SELECT outcome FROM feedback_submit_answers(%s, %s, 9, '{\"nps\": 9}', false, now())"
+    with probe_connection() as conn:
+        with conn.transaction():
+            link = conn.execute(read, [request.token_hash]).fetchone()
+            current = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
+            unknown = conn.execute(read, ["0" * 64]).fetchone()
+        with conn.transaction():
+            outcome = conn.execute(submit, [request.token_hash, batch.template_version_id]).fetchone()[0]
+            answered_in = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
+    assert link == (request.pk, "Alpha", pm.user.display_name)
     assert current == str(a.pk) and unknown is None
+    assert (outcome, answered_in) == ("created", str(a.pk))
+    assert Response.objects.get().request_id == request.pk
     assert count_as_probe(SurveyRequest._meta.db_table) == 0
+    assert count_as_probe(Response._meta.db_table) == 0

@@ -71,6 +71,29 @@ class Measured:
             tracemalloc.stop()
 
 
+def cpu_seconds_by_part(server_group: int) -> dict[str, float]:
+    """CPU seconds used so far by each part on this machine (Linux's /proc): the web server under test (its
+    process group), PostgreSQL and Redis (all their processes)."""
+    totals = {"web server": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # the process ended
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        group, used = int(fields[2]), (int(fields[11]) + int(fields[12])) / tick
+        if group == server_group:
+            totals["web server"] += used
+        elif name == "postgres":
+            totals["PostgreSQL"] += used
+        elif name.startswith("redis-server"):
+            totals["Redis"] += used
+    return totals
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,8 +1,8 @@
 """Where the survey submit path's time goes, in-process (no HTTP, no load generator): CPU per GET + POST
 pair through Django's test client with the production settings, for the bare floor view, for the pair
-of views that only reads a row and inserts one (what any write path in this stack pays), and for the
-survey. It explains the survey_load figures: the share of the floor that a path can reach is bounded by
-that pair's share.
+of views that reads a row and inserts one through the ORM in the request's transaction (what a plain
+write path in this stack pays), and for the survey. It explains the survey_load figures (this process's
+CPU only: PostgreSQL's and Redis's are not in it).
 
     python -m benchmarks.run --only survey_cost
 """

@@ -1,19 +1,21 @@
 """Survey answering under load: gunicorn (2 workers, production settings) serves the public survey, and
 a load generator in another process submits answers through valid links at 10, 50 and 100 concurrent
 clients; the same for a bare Django view on the same server (the framework's floor), and the share of
-the floor that a pair of views that reads one row and inserts one gets (what any write path pays here).
+the floor that a pair of views that reads one row and inserts one through the ORM gets (what a plain write
+path pays here).
 
 Goals: the survey submit path reaches at least 60% of the floor's throughput, p99 under 250 ms at 50
 concurrent, no errors, and as many stored responses as accepted submits."""
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.common import Result, free_port, gunicorn, process_env
+from benchmarks.common import Result, cpu_seconds_by_part, free_port, gunicorn, process_env
 
 LEVELS = (10, 50, 100)
 FLOOR, READ_AND_INSERT = "/_bench/floor/", "/_bench/read-and-insert/"  # the reference views
@@ -74,7 +76,20 @@ def make_links(count: int) -> tuple[object, list[str]]:
     return organization, [f"/s/{tokens.make_token(services.TOKEN_PURPOSE, n)}/" for n in nonces]
 
 
-def load(port: int, paths: list[str], concurrency: int, seconds: float, form: dict) -> dict:
+def load(port: int, paths: list[str], concurrency: int, seconds: float, form: dict, server_group: int = 0) -> dict:
+    """The load generator's figures, with `cpu`: milliseconds of CPU per submit (a GET + POST pair) of the
+    web server (the process group `server_group`), PostgreSQL, Redis and the load generator itself."""
+    started = cpu_seconds_by_part(server_group)
+    generator = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = _generate_load(port, paths, concurrency, seconds, form)
+    ended, generated = cpu_seconds_by_part(server_group), resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = {part: ended[part] - started[part] for part in ended}
+    used["load generator"] = generated.ru_utime + generated.ru_stime - generator.ru_utime - generator.ru_stime
+    result["cpu"] = {part: seconds * 1000 / max(result["submits"], 1) for part, seconds in used.items()}
+    return result
+
+
+def _generate_load(port: int, paths: list[str], concurrency: int, seconds: float, form: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths_file, out = Path(tmp, "paths.txt"), Path(tmp, "out.json")
         paths_file.write_text("\n".join(paths))
@@ -109,14 +124,15 @@ def run(quick: bool = False) -> list[Result]:
     organization, links = make_links(4000 if quick else 30000)
     port = free_port()
     env = process_env(BENCHMARK_ENDPOINTS="true", SURVEY_RATE_LIMIT_PER_IP=10**9)
-    # What any path that reads a row and writes one pays here (no goal): the ceiling for the survey's share.
+    # What a plain ORM view that reads a row and writes one reaches here (no goal), beside the survey's share.
     reference = f"{READ_AND_INSERT}?org={organization.pk}"
     results, used, accepted = [], 0, 0
-    with gunicorn(env, port, workers=2):
+    with gunicorn(env, port, workers=2) as server:
+        group = server.popen.pid  # gunicorn starts its own session: its workers share its process group
         for concurrency in LEVELS:
-            floor = load(port, [FLOOR] * 10**6, concurrency, seconds, {"answer": "9"})
-            read_and_insert = load(port, [reference] * 10**6, concurrency, seconds, {"answer": "9"})
-            survey = load(port, links[used:], concurrency, seconds, ANSWERS)
+            floor = load(port, [FLOOR] * 10**6, concurrency, seconds, {"answer": "9"}, group)
+            read_and_insert = load(port, [reference] * 10**6, concurrency, seconds, {"answer": "9"}, group)
+            survey = load(port, links[used:], concurrency, seconds, ANSWERS, group)
             used += survey["submits"] + survey["errors"]
             accepted += survey["accepted"]
             ratio = survey["rps"] / floor["rps"] if floor["rps"] else 0.0
@@ -144,6 +160,13 @@ def run(quick: bool = False) -> list[Result]:
                 Result("survey_load", f"floor p99, {name}", floor["p99"], "ms"),
                 Result("survey_load", f"survey errors, {name}", survey["errors"], "", "0", survey["errors"] == 0),
             ]
+            if concurrency == 50:  # where the machine's CPU goes, per submit (the floor's: per GET + POST)
+                results += [
+                    Result("survey_load", f"{path} CPU per submit, {part}", ms, "ms")
+                    for path, figures in (("floor", floor), ("survey", survey))
+                    for part, ms in figures["cpu"].items()
+                    if ms >= 0.005
+                ]
     stored = Response.objects.filter(organization=organization).count()
     results.append(
         Result(

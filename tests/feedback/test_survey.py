@@ -110,6 +110,7 @@ def test_tampered_truncated_expired_and_closed_links_get_a_friendly_page(client,
     SurveyRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     page = client.get(f"/s/{token}/")
     assert page.status_code == 410 and b"This survey is closed" in page.content
+    assert b"Paula Manager \xc2\xb7 Acme Consulting" in page.content  # whom to write to instead
     assert client.post(f"/s/{token}/", {"nps": "9"}).status_code == 410
     assert Response.objects.count() == 0
 

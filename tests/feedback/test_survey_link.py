@@ -15,7 +15,7 @@ from cxprogram.audit.models import AuditEvent
 from cxprogram.core import tokens
 from feedback import questions, selectors, services
 from feedback.models import Batch, FollowUpCase, Response, SurveyRequest
-from tests.feedback.factories import make_contact, make_sent_request
+from tests.feedback.factories import make_contact, make_sent_request, make_template_version
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +161,29 @@ def test_the_database_and_orm_submits_refuse_alike(sent):
     SurveyRequest.objects.filter(pk=request.pk).update(revoked_at=timezone.now())
     assert outcomes(request.token_hash) == {services.CLOSED}
     assert Response.objects.count() == 0 and not FollowUpCase.objects.exists()
+
+
+def test_a_form_naming_another_version_is_answered_against_the_links_own(client, sent, org):
+    """Another link's version, shown by this process, posted to this link (a form from before a change,
+    or a forged one): nothing is recorded against it; the link is read and its own questions apply."""
+    request, token = sent
+    other_version = make_template_version(org)  # its only questions: nps and reason
+    other_batch = services.create_batch(
+        organization=org,
+        actor=None,
+        sender=request.batch.sender,
+        projects=[request.project],
+        contacts=[request.contact],
+        template_version=other_version,
+    )
+    other = make_sent_request(other_batch, request.contact, request.project)
+    assert b'name="version"' in client.get(f"/s/{services.survey_token(other)}/").content  # now shown here
+    posted = {"nps": "8", "responsiveness": "2", "version": str(other_version.pk)}
+    assert client.post(f"/s/{token}/", posted).status_code == 302
+    response = Response.objects.get(request=request)
+    assert response.template_version_id == request.batch.template_version_id
+    assert response.answers == {"nps": 8, "responsiveness": 2}  # a question only this link's version asks
+    assert client.post(f"/s/{token}/", {"nps": "x", "version": "not a number"}).status_code == 400
 
 
 def test_the_questions_are_rendered_once_per_score_and_show_saved_answers_and_the_name(client, sent, org):

@@ -180,38 +180,60 @@ def survey(request, token):
     return _survey_page(request, token, link, values, {})
 
 
-def _submit(request, token):
-    """The form names the version it showed; when this process knows it, the answers are checked
-    against it and recorded in one statement, which also checks that the link is open and asks that
-    version. Otherwise (another process showed the form, answers to correct, a closed link) the link is
-    read first, as for the page."""
-    if _rate_limited(request, token):
-        return _too_many(request)
+def _record_posted(request, token: str, record, recorded: tuple):
+    """Record what a survey form posted, with `record(version)`, which returns an outcome (`recorded`:
+    those that mean it did). The form names the version it showed: when this process showed it, the
+    answers are checked against it and recorded in one statement, which also checks that the link is open
+    and asks that version. Otherwise (another process showed the form, or that statement refused) the link
+    is read first and its own version used. Returns (outcome, version, link): the version last tried, and
+    the link if it was read; outcome None for a link that does not exist or is closed."""
     version = selectors.shown_version(request.POST.get("version", ""))
     if version is not None:
-        answers, errors = q.clean_answers(version.questions, request.POST, partial=False)
-        if not errors and services.submit_answers(token=token, version=version, answers=answers) in services.RECORDED:
-            return redirect("feedback_public:thanks", token=token)
+        outcome = record(version)
+        if outcome in recorded:
+            return outcome, version, None
     link = selectors.survey_link(token)
     if link is None or link.closed:
-        return _closed(request, link)
+        return None, None, link
     version = selectors.survey_version(link)
-    answers, errors = q.clean_answers(version.questions, request.POST, partial=False)
-    if errors:
-        values, _ = q.clean_answers(version.questions, request.POST, partial=True)
-        return _survey_page(request, token, link, values, errors)
-    if services.submit_answers(token=token, version=version, answers=answers) in services.RECORDED:
+    return record(version), version, link
+
+
+INVALID = "invalid"  # answers to correct: nothing recorded
+
+
+def _submit(request, token):
+    if _rate_limited(request, token):
+        return _too_many(request)
+
+    def submit(version):
+        answers, errors = q.clean_answers(version.questions, request.POST, partial=False)
+        return INVALID if errors else services.submit_answers(token=token, version=version, answers=answers)
+
+    outcome, version, link = _record_posted(request, token, submit, services.RECORDED)
+    if outcome in services.RECORDED:
         return redirect("feedback_public:thanks", token=token)
-    return _closed(request, selectors.survey_link(token))  # closed since it was read
+    if outcome == INVALID:
+        values, _ = q.clean_answers(version.questions, request.POST, partial=True)
+        _, errors = q.clean_answers(version.questions, request.POST, partial=False)
+        return _survey_page(request, token, link, values, errors)
+    return _closed(request, link if outcome is None else selectors.survey_link(token))  # closed since read
 
 
 @require_POST
+@transaction.non_atomic_requests  # one statement
 def autosave(request, token):
-    link, error = _open_link(request, token)
-    if error:
-        return error
-    services.save_draft_answers(link=link, version=selectors.survey_version(link), data=request.POST)
-    return HttpResponse(q.ui_text(_language(link))["saved"])
+    if _rate_limited(request, token):
+        return _too_many(request)
+
+    def save(version):
+        answers, _ = q.clean_answers(version.questions, request.POST, partial=True)
+        return services.save_draft(token=token, version=version, answers=answers)
+
+    outcome, _, link = _record_posted(request, token, save, (services.SAVED,))
+    if outcome != services.SAVED:
+        return _closed(request, link if outcome is None else selectors.survey_link(token))
+    return HttpResponse(q.ui_text(request.POST.get("language", ""))["saved"])  # in the language the page was
 
 
 @transaction.non_atomic_requests  # one statement

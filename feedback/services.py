@@ -44,7 +44,7 @@ from .models import (
     SurveyTemplate,
     SurveyTemplateVersion,
 )
-from .selectors import SurveyLink, link_closed
+from .selectors import link_closed
 
 TOKEN_PURPOSE = "survey"
 CLAIM_CHUNK = 50
@@ -886,17 +886,30 @@ def due_reminders(now: datetime | None = None):
 # --- Public survey ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def save_draft_answers(*, link: SurveyLink, version: SurveyTemplateVersion, data) -> dict:
-    """Autosave: keep whatever valid answers were given so far; nothing counts as a response yet."""
-    answers, _ = q.clean_answers(version.questions, data, partial=True)
-    SurveyRequest.objects.filter(pk=link.request_id).update(draft_answers=answers, draft_saved_at=timezone.now())
-    return answers
-
-
-# What `submit_answers` returns when it recorded the answers; otherwise it recorded nothing.
-CREATED, UPDATED, UNKNOWN, CLOSED, STALE = "created", "updated", "unknown", "closed", "stale"
+# What `submit_answers` and `save_draft` return when they recorded the answers; otherwise they
+# recorded nothing: no such link, a closed one, or one that asks another version's questions.
+CREATED, UPDATED, SAVED = "created", "updated", "saved"
+UNKNOWN, CLOSED, STALE = "unknown", "closed", "stale"
 RECORDED = (CREATED, UPDATED)
+
+
+def save_draft(*, token: str, version: SurveyTemplateVersion, answers: dict) -> str:
+    """Autosave: keep what the client answered so far (`answers`, clean against `version`, partial)
+    on the link behind `token`; nothing counts as a response yet. Returns SAVED, or UNKNOWN, CLOSED or
+    STALE. On PostgreSQL one statement (`feedback_save_draft`, migration 0010)."""
+    token_hash, now = tokens.hash_token(token), timezone.now()
+    if settings.IS_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT feedback_save_draft(%s, %s, %s::jsonb, %s)", [token_hash, version.pk, json.dumps(answers), now]
+            )
+            return cursor.fetchone()[0]
+    with transaction.atomic():
+        survey_request, refused = _open_request(token_hash, version, now)
+        if refused:
+            return refused
+        SurveyRequest.objects.filter(pk=survey_request.pk).update(draft_answers=answers, draft_saved_at=now)
+    return SAVED
 
 
 def submit_answers(*, token: str, version: SurveyTemplateVersion, answers: dict) -> str:
@@ -943,21 +956,30 @@ def _submit_in_database(token_hash: str, version, fields: dict, now: datetime) -
 
 def _submit_through_orm(token_hash: str, version, fields: dict, now: datetime) -> tuple[str, int | None]:
     with transaction.atomic():
-        with system_scope():
-            survey_request = (
-                SurveyRequest.objects.select_related("organization", "contact", "project__client", "batch")
-                .filter(token_hash=token_hash)
-                .first()
-            )
-        if survey_request is None:
-            return UNKNOWN, None
-        activate(survey_request.organization)
-        if link_closed(survey_request, now):
-            return CLOSED, None
-        if survey_request.batch.template_version_id != version.pk:
-            return STALE, None
+        survey_request, refused = _open_request(token_hash, version, now)
+        if refused:
+            return refused, None
         response, created = _record_response(survey_request, version, fields, now)
     return (CREATED if created else UPDATED), response.pk
+
+
+def _open_request(token_hash: str, version, now: datetime) -> tuple[SurveyRequest | None, str | None]:
+    """(the request behind a token hash, why it takes no answers to `version` or None); its
+    organization made current. What the PostgreSQL functions check first, through the ORM."""
+    with system_scope():
+        survey_request = (
+            SurveyRequest.objects.select_related("organization", "contact", "project__client", "batch")
+            .filter(token_hash=token_hash)
+            .first()
+        )
+    if survey_request is None:
+        return None, UNKNOWN
+    activate(survey_request.organization)
+    if link_closed(survey_request, now):
+        return survey_request, CLOSED
+    if survey_request.batch.template_version_id != version.pk:
+        return survey_request, STALE
+    return survey_request, None
 
 
 def _record_response(survey_request: SurveyRequest, version, fields: dict, now: datetime) -> tuple[Response, bool]:

@@ -100,6 +100,28 @@ def test_autosave_keeps_partial_answers_without_a_response(client, sent):
     assert b"Half a thought" in client.get(f"/s/{token}/").content
 
 
+@pytest.mark.parametrize(
+    "in_database", [pytest.param(True, marks=pytest.mark.postgres, id="function"), pytest.param(False, id="orm")]
+)
+def test_autosave_from_the_page_answers_in_its_language_and_stops_when_the_link_closes(
+    client, sent, settings, in_database
+):
+    request, token = sent
+    settings.IS_POSTGRES = in_database  # on PostgreSQL, the ORM's way too
+    Contact.objects.filter(pk=request.contact_id).update(language="fr")
+    page = client.get(f"/s/{token}/").content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    saved = client.post(f"/s/{token}/autosave/", {**hidden, "nps": "8", "reason": "Presque"})
+    assert saved.status_code == 200 and saved.content.decode() == "Enregistré"
+    request.refresh_from_db()
+    assert request.draft_answers == {"nps": 8, "reason": "Presque"}
+    SurveyRequest.objects.filter(pk=request.pk).update(revoked_at=timezone.now())
+    refused = client.post(f"/s/{token}/autosave/", {**hidden, "nps": "2"})
+    assert refused.status_code == 410 and "Ce questionnaire est fermé" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.draft_answers == {"nps": 8, "reason": "Presque"}
+
+
 def test_tampered_truncated_expired_and_closed_links_get_a_friendly_page(client, sent):
     request, token = sent
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")

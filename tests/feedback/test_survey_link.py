@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -79,12 +80,15 @@ def test_unknown_and_malformed_links_find_nothing(sent):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # the requests' own transactions, not savepoints in the test's
-def test_the_survey_page_and_the_submit_are_one_statement_each(client, sent):
+def test_the_survey_page_its_autosave_and_the_submit_are_one_statement_each(client, sent):
     _, token = sent
     client.get(f"/s/{token}/")  # the version's questions are read once per process
     with CaptureQueriesContext(connection) as page:
         assert client.get(f"/s/{token}/").status_code == 200
     version = selectors.survey_link(token).template_version_id
+    with CaptureQueriesContext(connection) as autosave:
+        saved = client.post(f"/s/{token}/autosave/", {"nps": "9", "version": str(version), "language": "en"})
+        assert saved.content == b"Saved"
     with CaptureQueriesContext(connection) as submit:
         assert client.post(f"/s/{token}/", {**ANSWERS, "version": str(version)}).status_code == 302
     # No transaction around either: the page reads the link; the submit's one statement checks the
@@ -92,6 +96,8 @@ def test_the_survey_page_and_the_submit_are_one_statement_each(client, sent):
     assert [q["sql"] for q in page.captured_queries] == [
         f"SELECT * FROM feedback_survey_link('{tokens.hash_token(token)}')"
     ]
+    [statement] = [q["sql"] for q in autosave.captured_queries]
+    assert statement.startswith("SELECT feedback_save_draft(")
     [statement] = [q["sql"] for q in submit.captured_queries]
     assert statement.startswith("SELECT outcome, response_id FROM feedback_submit_answers(")
     # A form that does not name the version (or names one this process has not shown) reads the link first.
@@ -148,10 +154,17 @@ def test_the_database_and_orm_submits_refuse_alike(sent):
     fields = {"nps_score": 9, "answers": {"nps": 9}, "follow_up_requested": False}
 
     def outcomes(token_hash, the_version=version):
-        return {
+        submits = {
             submit(token_hash, the_version, fields, timezone.now())[0]
             for submit in (services._submit_in_database, services._submit_through_orm)
         }
+        token = services.survey_token(request) if token_hash == request.token_hash else "x" * 43
+        drafts = set()
+        for in_database in (True, False):
+            with override_settings(IS_POSTGRES=in_database):
+                drafts.add(services.save_draft(token=token, version=the_version, answers={"nps": 9}))
+        assert drafts == submits
+        return submits
 
     assert outcomes("0" * 64) == {services.UNKNOWN}
     other_version = version.__class__.objects.create(
@@ -161,6 +174,8 @@ def test_the_database_and_orm_submits_refuse_alike(sent):
     SurveyRequest.objects.filter(pk=request.pk).update(revoked_at=timezone.now())
     assert outcomes(request.token_hash) == {services.CLOSED}
     assert Response.objects.count() == 0 and not FollowUpCase.objects.exists()
+    request.refresh_from_db()
+    assert request.draft_answers == {}
 
 
 def test_a_form_naming_another_version_is_answered_against_the_links_own(client, sent, org):

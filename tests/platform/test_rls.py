@@ -106,9 +106,9 @@ def test_a_row_for_another_tenant_cannot_be_written(probe_role, two_tenants):
 
 
 def test_a_survey_link_is_read_and_answered_across_tenants_only_through_its_token(probe_role, two_tenants):
-    """The public survey reads and answers a link before its organization is known: the two functions
-    pass row-level security for the one request whose token hash they are given, and make that
-    request's organization current for the transaction, while the tables stay closed to the app role."""
+    """The public survey reads and answers a link before its organization is known: its functions pass
+    row-level security for the one request whose token hash they are given (the look-up and the submit
+    make its organization current for the transaction), while the tables stay closed to the app role."""
     from feedback import services
     from tests.feedback.factories import make_account, make_pm
 
@@ -134,11 +134,14 @@ def test_a_survey_link_is_read_and_answered_across_tenants_only_through_its_toke
             current = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
             unknown = conn.execute(read, ["0" * 64]).fetchone()
         with conn.transaction():
+            draft = "SELECT feedback_save_draft(%s, %s, '{\"nps\": 7}', now())"
+            saved = conn.execute(draft, [request.token_hash, batch.template_version_id]).fetchone()[0]
+        with conn.transaction():
             outcome = conn.execute(submit, [request.token_hash, batch.template_version_id]).fetchone()[0]
             answered_in = conn.execute("SELECT current_setting('app.current_org', true)").fetchone()[0]
     assert link == (request.pk, "Alpha", pm.user.display_name)
     assert current == str(a.pk) and unknown is None
-    assert (outcome, answered_in) == ("created", str(a.pk))
+    assert (saved, outcome, answered_in) == ("saved", "created", str(a.pk))
     assert Response.objects.get().request_id == request.pk
     assert count_as_probe(SurveyRequest._meta.db_table) == 0
     assert count_as_probe(Response._meta.db_table) == 0

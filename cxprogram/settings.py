@@ -23,7 +23,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cxprogram.core.apps.SupportAdminConfig",  # django.contrib.admin, as the operators' console
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

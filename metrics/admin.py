@@ -1,10 +1,8 @@
 from django.contrib import admin
 
+from cxprogram.core.admin_site import ReadOnlyAdmin, register_the_rest
+
 from .models import (
-    AdoptionSurvey,
-    BoardReport,
-    MetricAlert,
-    MetricsSettings,
     MetricTarget,
     ProposalRecord,
     RevenueRecord,
@@ -12,23 +10,23 @@ from .models import (
 
 
 @admin.register(RevenueRecord)
-class RevenueRecordAdmin(admin.ModelAdmin):
+class RevenueRecordAdmin(ReadOnlyAdmin):
     list_display = ("client", "month", "amount", "source", "organization")
     list_filter = ("source",)
     raw_id_fields = ("client",)
 
 
 @admin.register(ProposalRecord)
-class ProposalRecordAdmin(admin.ModelAdmin):
+class ProposalRecordAdmin(ReadOnlyAdmin):
     list_display = ("reference", "title", "submitted_on", "outcome", "decided_on", "organization")
     list_filter = ("outcome",)
     raw_id_fields = ("client",)
 
 
 @admin.register(MetricTarget)
-class MetricTargetAdmin(admin.ModelAdmin):
+class MetricTargetAdmin(ReadOnlyAdmin):
     list_display = ("metric", "unit", "target", "warning", "status", "last_value", "organization")
     list_filter = ("metric", "status")
 
 
-admin.site.register([MetricsSettings, MetricAlert, AdoptionSurvey, BoardReport])
+register_the_rest("metrics")

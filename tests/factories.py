@@ -36,14 +36,23 @@ def add_member(
     )
 
 
-def populate_organization(organization: Organization, people: dict) -> None:
-    """At least one row of every tenant model, for the cross-tenant URL walk. Each app adds its own
-    rows through `tests/<app>/factories.py:populate(organization, people)`."""
+def populate_organization(organization: Organization, owner_name: str = "") -> dict:
+    """A member in each role and at least one row of every tenant model, for the walks over every URL
+    and model. Each app adds its own rows through `tests/<app>/factories.py:populate(organization,
+    people)`. Returns the people, by role."""
     import importlib
 
+    people = {
+        "owner": add_member(organization, [Role.ADMIN], user=make_user(name=owner_name)),
+        "executive": add_member(organization, [Role.EXECUTIVE]),
+        "cx_coe": add_member(organization, [Role.CX_COE]),
+        "project_manager": add_member(organization, [Role.PROJECT_MANAGER]),
+        "staff": add_member(organization, [Role.STAFF]),
+    }
     for app in ("platform", "charters", "feedback", "initiatives", "metrics"):
         try:
             module = importlib.import_module(f"tests.{app}.factories")
         except ModuleNotFoundError:
             continue
         module.populate(organization, people)
+    return people

@@ -36,14 +36,7 @@ def operator():
 
 @pytest.fixture
 def populated(org):
-    people = {
-        "owner": add_member(org, [Role.ADMIN]),
-        "executive": add_member(org, [Role.EXECUTIVE]),
-        "cx_coe": add_member(org, [Role.CX_COE]),
-        "project_manager": add_member(org, [Role.PROJECT_MANAGER]),
-        "staff": add_member(org, [Role.STAFF]),
-    }
-    populate_organization(org, people)
+    populate_organization(org)
     return org
 
 

@@ -14,8 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from cxprogram.accounts.services import create_api_token
-from cxprogram.tenancy.permissions import Role
-from tests.factories import add_member, make_org, make_user, populate_organization
+from tests.factories import make_org, populate_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +37,7 @@ def in_process_wsgi():
 @pytest.fixture
 def populated():
     organization = make_org("Fuzz Partners", slug="fuzz")
-    people = {
-        "owner": add_member(organization, [Role.ADMIN], user=make_user(name="Ada Admin")),
-        "executive": add_member(organization, [Role.EXECUTIVE]),
-        "cx_coe": add_member(organization, [Role.CX_COE]),
-        "project_manager": add_member(organization, [Role.PROJECT_MANAGER]),
-        "staff": add_member(organization, [Role.STAFF]),
-    }
-    populate_organization(organization, people)
+    people = populate_organization(organization, owner_name="Ada Admin")
     token = create_api_token(user=people["owner"].user, name="fuzz")[1]
     return organization, token
 

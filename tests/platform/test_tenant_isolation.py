@@ -11,10 +11,9 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cxprogram.tenancy.models import TenantModel
-from cxprogram.tenancy.permissions import Role
 from cxprogram.tenancy.rls import tenant_models
 from tests.conftest import client_for
-from tests.factories import add_member, make_org, make_user, populate_organization
+from tests.factories import make_org, populate_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +42,7 @@ def tenant_object_urls():
 @pytest.fixture
 def victim():
     organization = make_org("Victim Ltd", slug="victim")
-    people = {
-        "owner": add_member(organization, [Role.ADMIN], user=make_user(name="Vera Victim")),
-        "executive": add_member(organization, [Role.EXECUTIVE]),
-        "cx_coe": add_member(organization, [Role.CX_COE]),
-        "project_manager": add_member(organization, [Role.PROJECT_MANAGER]),
-        "staff": add_member(organization, [Role.STAFF]),
-    }
-    populate_organization(organization, people)
+    populate_organization(organization, owner_name="Vera Victim")
     return organization
 
 

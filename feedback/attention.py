@@ -1,4 +1,5 @@
-"""Home-page attention items for feedback: my open and overdue cases, my batches in flight."""
+"""Home-page attention items for feedback: my open and overdue cases, the organization's overdue cases
+for those who run feedback, my batches in flight."""
 
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,26 @@ def feedback_items(request) -> list[dict]:
                     "url": reverse("feedback:cases", args=[organization.slug]) + "?mine=1",
                     "tone": "danger" if overdue else "warning",
                     "count": open_count,
+                }
+            )
+    if membership.can("feedback.manage"):
+        # The CoE answers for every unhappy client, not only its own cases.
+        others_overdue = (
+            FollowUpCase.objects.for_org(organization)
+            .exclude(state="resolved")
+            .exclude(owner=membership)
+            .filter(due_at__lt=timezone.now())
+            .count()
+        )
+        if others_overdue:
+            items.append(
+                {
+                    "title": f"{others_overdue} follow-up case{'s' if others_overdue != 1 else ''} overdue "
+                    "across the organization",
+                    "detail": "Ask their owners where they stand, or take them over.",
+                    "url": reverse("feedback:cases", args=[organization.slug]) + "?overdue=1",
+                    "tone": "danger",
+                    "count": others_overdue,
                 }
             )
     if membership.can("feedback.send"):

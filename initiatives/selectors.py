@@ -118,6 +118,8 @@ def committed(organization, on: date, *, program: Program | None = None) -> dict
         "budget_limit": budget,
         "person_days_remaining": None if capacity is None else capacity - totals["person_days"],
         "budget_remaining": None if budget is None else budget - totals["budget"],
+        "person_days_over": None if capacity is None else max(totals["person_days"] - capacity, 0),
+        "budget_over": None if budget is None else max(totals["budget"] - budget, 0),
         "month_start": month_bounds(on)[0],
         "quarter_start": quarter_dates[0],
         "quarter_last_day": quarter_dates[1] - timedelta(days=1),

@@ -616,7 +616,7 @@ def off_target_items(request) -> list[dict]:
             {
                 "title": f"{metric.label}{where} is {target.get_status_display().lower()}: "
                 f"{metric.format(target.last_value)} against {metric.format(target.target)}",
-                "detail": "See the dashboard for the trend and the responses behind it.",
+                "detail": metric.definition,  # what the figure counts; the dashboard has the trend
                 "url": reverse("metrics:index", args=[request.organization.slug])
                 + (f"?unit={target.unit_id}" if target.unit_id else ""),
                 "tone": "danger" if target.status == MetricTarget.Status.OFF_TARGET else "warning",

@@ -5,6 +5,7 @@ the real SMTP server (tests/fixtures/mail.py)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cxprogram.audit.models import AuditEvent
@@ -70,6 +71,24 @@ def subjects(mailbox, address: str, prefix: str) -> list[str]:
 
 def mail_server_down(settings):
     settings.EMAIL_PORT = free_port()  # nothing listens there: the connection is refused
+
+
+# --- The home page ---------------------------------------------------------------------------------------
+
+
+def test_home_page_points_owners_to_their_cases_and_the_coe_to_every_overdue_one(org, pm, coe, smtp_server):
+    open_case(org, pm, due_at=timezone.now() - timedelta(hours=2), client_name="Northwind Clinics")
+    open_case(org, pm, due_at=timezone.now() + timedelta(days=2), client_name="Harbor Schools")
+    home = reverse("org_home", args=[org.slug])
+
+    pm_page = client_for(pm).get(home).content.decode()
+    assert "2 follow-up cases to work, 1 overdue" in pm_page
+    assert "across the organization" not in pm_page
+
+    coe_page = client_for(coe).get(home).content.decode()
+    assert "1 follow-up case overdue across the organization" in coe_page
+    assert f"/o/{org.slug}/feedback/cases/?overdue=1" in coe_page
+    assert "to work" not in coe_page  # none of them is the CoE's own
 
 
 # --- Daily reminders ------------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ def test_meeting_decision_with_limits_and_override(org, owner, member, owner_cli
     decision = Decision.objects.get()
     assert decision.override_reason == "Client renewal at stake"
     html = owner_client.get(page).content.decode()
-    assert "Limits overridden</span> Client renewal at stake" in html and "-2 remaining" in html
+    assert "Limits overridden</span> Client renewal at stake" in html
+    assert "2 over the limit" in html and '<progress class="over"' in html  # in red, not "-2 remaining"
     assert "1,000" in html and "of 5,000" in html and "4,000 remaining" in html  # money grouped, as elsewhere
     assert "12 person-days, budget 1,000 " in html  # the decision itself too
     minutes = owner_client.get(url(org, "minutes", meeting.pk)).content.decode()

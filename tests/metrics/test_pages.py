@@ -224,6 +224,7 @@ def test_home_page_shows_metrics_off_target(owner_client, org, owner, data):
     )
     page = owner_client.get(reverse("org_home", args=[org.slug])).content.decode()
     assert "Net Promoter Score is off target: +9 against +40" in page
+    assert "% promoters (9-10) − % detractors (0-6) among responses in the period." in page  # what it counts
 
 
 def test_target_form_explains_a_wrong_threshold(owner_client, org, data):

@@ -261,7 +261,7 @@ def unsubscribe(request, token):
     context = _page_context(link, link.contact_language)
     if request.method == "POST":
         contact = Contact.objects.select_related("organization").get(pk=link.contact_id)
-        services.opt_out_contact(contact=contact, reason="Unsubscribed from the survey mail")
+        services.opt_out_contact(contact=contact, reason="Unsubscribed from the survey mail", by_contact=True)
         return render(request, "feedback/public/unsubscribed.html", context)
     return render(request, "feedback/public/unsubscribe.html", context)
 

@@ -202,9 +202,15 @@ def save_project(*, organization, actor, project: Project | None = None, request
     )
 
 
+def client_label(contact: Contact) -> str:
+    """How the audit log names a client acting through their link, without an account."""
+    return f"{contact.name or contact.email} (client)"
+
+
 @transaction.atomic
-def opt_out_contact(*, contact: Contact, reason: str, actor=None, request=None) -> bool:
-    """Stop every future request and reminder to this contact. Returns False if already opted out."""
+def opt_out_contact(*, contact: Contact, reason: str, actor=None, request=None, by_contact: bool = False) -> bool:
+    """Stop every future request and reminder to this contact (`by_contact`: at their own request, through
+    their link). Returns False if already opted out."""
     updated = Contact.objects.filter(pk=contact.pk, opted_out_at__isnull=True).update(
         opted_out_at=timezone.now(), opted_out_reason=reason[:200]
     )
@@ -215,6 +221,7 @@ def opt_out_contact(*, contact: Contact, reason: str, actor=None, request=None) 
         record(
             organization=contact.organization,
             actor=actor,
+            actor_label=client_label(contact) if by_contact else "",
             verb="contact.opted_out",
             target=contact,
             payload={"reason": reason},
@@ -1019,6 +1026,7 @@ def _record_response(survey_request: SurveyRequest, version, fields: dict, now: 
     record(
         organization=survey_request.organization,
         actor=None,
+        actor_label=client_label(contact),
         verb="response.updated" if existing else "response.submitted",
         target=response,
         payload={"nps": response.nps_score, "project": project.code},

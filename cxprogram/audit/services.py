@@ -21,9 +21,11 @@ def record(
     target=None,
     payload: dict | None = None,
     request=None,
+    actor_label: str = "",
 ) -> AuditEvent:
     """Record one audit event. Call it inside the service's transaction, so the event exists exactly
-    when the change does. `verb` is dotted, e.g. "member.roles_changed"."""
+    when the change does. `verb` is dotted, e.g. "member.roles_changed". `actor_label` names an actor
+    without an account (a client through their survey link); with neither, the log says "System"."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
     payload = payload or {}
@@ -33,7 +35,7 @@ def record(
     return AuditEvent.objects.create(
         organization=organization,
         actor=actor,
-        actor_label=actor.display_name if actor else "",
+        actor_label=actor.display_name if actor else actor_label[:254],
         verb=verb,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from cxprogram.audit.models import AuditEvent
 from feedback import selectors, services
 from feedback.models import Contact, FollowUpCase, Response, SurveyRequest
 from tests.feedback.factories import answer_survey
@@ -163,6 +164,8 @@ def test_one_click_unsubscribe_works_without_cookies_or_csrf(sent):
     assert contact.opted_out_at is not None and not contact.mailable
     request.refresh_from_db()
     assert request.next_reminder_at is None
+    event = AuditEvent.objects.get(verb="contact.opted_out", target_id=str(contact.pk))
+    assert event.actor_label == f"{contact.name} (client)"  # the log names who opted out, not "System"
 
 
 def sign(secret: str, body: bytes) -> str:

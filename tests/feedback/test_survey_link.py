@@ -135,13 +135,19 @@ def test_the_database_and_orm_submits_record_the_same_rows(sent):
             "audit": (
                 event.verb,
                 event.actor_id,
+                event.actor_label.replace(request.contact.name, "<contact>"),
                 event.target_label.replace(f"Response {response_id} ", "Response N "),
                 event.payload,
                 event.ip_address,
             ),
         }
 
-    assert recorded(services._submit_in_database, first) == recorded(services._submit_through_orm, second)
+    in_database, through_orm = (
+        recorded(services._submit_in_database, first),
+        recorded(services._submit_through_orm, second),
+    )
+    assert in_database == through_orm
+    assert in_database[1]["audit"][:3] == ("response.submitted", None, "<contact> (client)")  # the log names the client
     assert recorded(services._submit_in_database, first) == recorded(services._submit_through_orm, second)
     assert recorded(services._submit_in_database, first)[0] == services.UPDATED
     assert AuditEvent.objects.filter(verb="response.updated").count() == 3

@@ -57,12 +57,17 @@ SORTS = {
 }
 
 
-def backlog(organization, *, q="", status="", horizon="", owner="", domain="", sort="", include_closed=False):
-    """The backlog table: filtered, sorted, with the score and owner in the same query."""
+def backlog(
+    organization, *, q="", status="", horizon="", owner="", domain="", sort="", include_closed=False, submitted_by=None
+):
+    """The backlog table: filtered, sorted, with the score and owner in the same query. The ideas of one
+    submitter (`submitted_by`) include the closed ones: what became of each is what they look for."""
     queryset = with_score(Initiative.objects.for_org(organization)).select_related("owner__user", "domain")
+    if submitted_by is not None:
+        queryset = queryset.filter(submitted_by=submitted_by)
     if status:
         queryset = queryset.filter(status=status)
-    elif not include_closed:
+    elif not include_closed and submitted_by is None:
         queryset = queryset.exclude(status__in=CLOSED_STATUSES)
     if horizon:
         queryset = queryset.filter(horizon=horizon)

@@ -71,7 +71,10 @@ def index(request):
     for key in ("owner", "domain"):
         if not params[key].isdigit():
             params[key] = ""
-    queryset = selectors.backlog(organization, include_closed=include_closed, **params)
+    mine = request.GET.get("mine") == "1"
+    queryset = selectors.backlog(
+        organization, include_closed=include_closed, submitted_by=request.membership if mine else None, **params
+    )
     counts = selectors.status_counts(organization)
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -83,6 +86,7 @@ def index(request):
             "page": page,
             "params": params,
             "include_closed": include_closed,
+            "mine": mine,
             "query": query.urlencode(),
             "statuses": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
             "horizons": Horizon.choices,

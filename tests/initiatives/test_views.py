@@ -92,6 +92,23 @@ def test_backlog_filters_sorts_and_shows_formulas(org, owner, owner_client):
     assert owner_client.get(url(org, "index"), {"status": "nonsense", "owner": "x;drop"}).status_code == 200
 
 
+def test_a_submitter_finds_their_own_ideas_and_what_became_of_them(org, owner, people):
+    staff = people["staff"]
+    staff_client = client_for(staff)
+    empty = staff_client.get(url(org, "index"), {"mine": "1"}).content.decode()
+    assert "You have not submitted an idea yet" in empty and url(org, "idea_new") in empty
+    kept = services.submit_idea(organization=org, actor=staff, title="Site photos in the weekly mail")
+    declined = services.submit_idea(organization=org, actor=staff, title="Name badges for site visits")
+    services.decline(initiative=declined, actor=owner, reason="Already covered by onboarding.")
+    others = make_initiative(org, owner, Status.QUALIFIED, title="Client advisory panel")
+
+    html = staff_client.get(url(org, "index"), {"mine": "1"}).content.decode()
+    assert kept.code in html and declined.code in html  # a declined idea too: its submitter looks for the outcome
+    assert others.code not in html
+    assert 'name="mine" value="1" checked' in html
+    assert declined.code not in staff_client.get(url(org, "index")).content.decode()  # the backlog: open ones
+
+
 def test_list_pages_queries_do_not_grow_with_data(org, owner, owner_client, django_assert_max_num_queries):
     pages = [url(org, name) for name in ("index", "kanban", "roadmap", "matrix", "board", "actions", "rounds")]
     for n in range(2):

@@ -51,6 +51,11 @@ CLIENTS = [
     ("Cobalt Data Centers", "Technology", "Corporate"),
     ("Harbor City Parks Foundation", "Non-profit", "Corporate"),
 ]
+# Firms courted but not yet won: no projects, so no feedback.
+PROSPECTS = [
+    ("Ridgeview Medical Group", "Outpatient care", "Healthcare"),
+    ("Lakeport School District", "K-12 education", "Education"),
+]
 FIRST = ["Maria", "James", "Aisha", "Robert", "Mei", "Carlos", "Laura", "David", "Fatima", "Kevin", "Sofia", "Brian"]
 LAST = ["Alvarez", "Bennett", "Chowdhury", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kim"]
 TITLES = {
@@ -147,11 +152,21 @@ def seed(organization, people: dict) -> None:
                 industry=industry,
                 unit=units[unit],
                 account_owner=people["unit_leader"] if unit in ("Healthcare", "Education") else pm_for[unit],
-                status=Client.Status.ACTIVE if n % 9 else Client.Status.PROSPECT,
                 tags=["key account"] if n % 5 == 0 else [],
             )
             for n, (name, industry, unit) in enumerate(CLIENTS)
         ]
+    )
+    Client.objects.bulk_create(
+        Client(
+            organization=organization,
+            name=name,
+            industry=industry,
+            unit=units[unit],
+            account_owner=people["unit_leader"],
+            status=Client.Status.PROSPECT,
+        )
+        for name, industry, unit in PROSPECTS
     )
     contacts = []
     for n, client in enumerate(clients):

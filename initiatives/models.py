@@ -352,7 +352,7 @@ class ActionItem(TenantModel):
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
-    owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="action_items")
+    owner = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="action_items")
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -64,7 +64,7 @@ def seed(organization, people: dict) -> None:
     first = add_months(month_start(today), -(MONTHS - 1))
     MetricsSettings.objects.create(organization=organization, gross_margin=Decimal("0.38"), min_n=5)
 
-    clients = list(Client.objects.for_org(organization).order_by("pk"))
+    clients = list(Client.objects.for_org(organization).exclude(status=Client.Status.PROSPECT).order_by("pk"))
     revenue = []
     for index, client in enumerate(clients):
         base, trend, start, end = PROFILES[index % len(PROFILES)]

@@ -78,7 +78,7 @@ class Unit(TenantModel):
     """A division or department. Units nest one level: a top-level unit may have sub-units."""
 
     name = models.CharField(max_length=120)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
 
     class Meta:
         ordering = ["name"]

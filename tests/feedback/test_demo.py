@@ -33,7 +33,10 @@ def test_demo_seeds_a_realistic_program_quickly(org):
     started = time.monotonic()
     demo.seed(org, people)
     assert time.monotonic() - started < 30
-    assert Client.objects.for_org(org).count() == 25
+    assert Client.objects.for_org(org).count() == 27
+    # Clients with projects are won ones; the prospects have none yet.
+    prospects = Client.objects.for_org(org).filter(status="prospect")
+    assert prospects.count() == 2 and not Project.objects.for_org(org).filter(client__in=prospects).exists()
     assert 75 <= Contact.objects.for_org(org).count() <= 90
     projects = Project.objects.for_org(org).select_related("client", "unit")
     assert len(projects) == 40

@@ -1,10 +1,21 @@
 from django import forms
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from cxprogram.tenancy.models import Membership, Unit
 from cxprogram.tenancy.permissions import Role
 
-from .models import Client, Contact, FeedbackSettings, FollowUpCase, ImportJob, Project, SurveyTemplate
+from .models import (
+    Batch,
+    BatchProject,
+    Client,
+    Contact,
+    FeedbackSettings,
+    FollowUpCase,
+    ImportJob,
+    Project,
+    SurveyTemplate,
+)
 
 
 def _members(organization, role=None):
@@ -115,8 +126,18 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, organization, membership, project_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
+        last_asked = (
+            BatchProject.objects.for_org(organization)
+            .filter(project=OuterRef("pk"), batch__started_at__isnull=False)
+            .exclude(batch__state=Batch.State.CANCELLED)
+            .order_by("-batch__started_at")
+            .values("batch__started_at")[:1]
+        )
         projects = (
-            Project.objects.for_org(organization).exclude(status=Project.Status.CANCELLED).select_related("client")
+            Project.objects.for_org(organization)
+            .exclude(status=Project.Status.CANCELLED)
+            .select_related("client")
+            .annotate(last_asked=Subquery(last_asked))
         )
         if not membership.can("feedback.manage"):
             projects = projects.filter(project_manager=membership)

@@ -290,6 +290,8 @@ class BatchProject(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "batch", "project"], name="batchproject_unique")]
+        # A project's batches: when it was last asked (the batch form).
+        indexes = [models.Index(fields=["organization", "project"], name="batchproject_org_project")]
 
 
 class BatchContact(TenantModel):

@@ -1,5 +1,7 @@
 """Staff pages: they render with data, filters work, permissions hold, query counts stay flat."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -221,6 +223,27 @@ def test_pm_creates_a_batch_from_the_form_and_sees_the_skip_preview(org, pm):
         {"projects": [project.pk], "contacts": [], "template": template.pk, "reply_to": "paula@acme.example"},
     )
     assert empty.status_code == 200 and b"Choose at least one contact" in empty.content
+
+
+def test_the_batch_form_says_when_each_project_was_last_asked(org, pm, django_assert_max_num_queries):
+    _, people, asked = make_account(org, pm, contacts=1, client_name="Harbor Authority")
+    _, others, never = make_account(org, pm, contacts=1, client_name="Bayside Clinic")
+    batch = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[asked], contacts=people)
+    services.start_batch(batch=batch, from_states=["draft"])
+    Batch.objects.filter(pk=batch.pk).update(started_at=datetime(2026, 11, 3, 15, tzinfo=UTC))
+    draft = services.create_batch(organization=org, actor=pm.user, sender=pm, projects=[never], contacts=others)
+    assert draft.state == "draft"  # a draft does not count: nobody was asked
+    browser = client_for(pm)
+
+    page = browser.get("/o/acme/feedback/batches/new/").content.decode()
+    assert f'{asked.code} · {asked.name} <span class="muted small">(Harbor Authority) · last asked 3 Nov 2026' in page
+    assert f'{never.code} · {never.name} <span class="muted small">(Bayside Clinic) · never asked' in page
+    with django_assert_max_num_queries(100) as few:
+        browser.get("/o/acme/feedback/batches/new/")
+    for n in range(5):
+        make_account(org, pm, contacts=1, client_name=f"Client {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):  # one query for the projects and their dates
+        browser.get("/o/acme/feedback/batches/new/")
 
 
 def test_a_sent_batch_shows_where_each_contact_stands_a_page_at_a_time(org, pm, django_assert_max_num_queries):

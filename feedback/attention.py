@@ -4,6 +4,7 @@ for those who run feedback, my batches in flight."""
 from django.urls import reverse
 from django.utils import timezone
 
+from . import selectors
 from .models import Batch, FollowUpCase
 
 
@@ -27,13 +28,7 @@ def feedback_items(request) -> list[dict]:
             )
     if membership.can("feedback.manage"):
         # The CoE answers for every unhappy client, not only its own cases.
-        others_overdue = (
-            FollowUpCase.objects.for_org(organization)
-            .exclude(state="resolved")
-            .exclude(owner=membership)
-            .filter(due_at__lt=timezone.now())
-            .count()
-        )
+        others_overdue = selectors.cases_list(organization, overdue=True).exclude(owner=membership).count()
         if others_overdue:
             items.append(
                 {

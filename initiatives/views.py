@@ -87,6 +87,7 @@ def index(request):
             "params": params,
             "include_closed": include_closed,
             "mine": mine,
+            "filtered": any(params[key] for key in ("q", "status", "horizon", "owner", "domain")),
             "query": query.urlencode(),
             "statuses": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
             "horizons": Horizon.choices,
